@@ -1,0 +1,174 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
+import { InputError } from '../errors.ts';
+import {
+  BUILTIN_NAMESPACES,
+  CLUSTER_SCOPED_KINDS,
+  FILE_CONFIG_API_VERSIONS,
+  isKnownKind,
+} from './kinds.ts';
+import type { K8sObject, LoadedObject, ManifestSet } from './types.ts';
+
+const YAML_FILE = /\.ya?ml$/i;
+
+/** Every YAML file under dir, sorted so results are stable. Dotfiles and dot-directories are skipped. */
+function yamlFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      if (name.startsWith('.') || name === 'node_modules') continue;
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && YAML_FILE.test(name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function looksBinary(buf: Buffer): boolean {
+  if (buf.includes(0)) return true;
+  // Invalid UTF-8 turns into U+FFFD on decoding.
+  return buf.toString('utf8').includes('\uFFFD');
+}
+
+/** Parse one file's text into loaded objects. Exported for the fuzz test and for in-memory sets. */
+export function parseManifestText(text: string, file: string): LoadedObject[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(docs)) {
+    // An empty stream parses to an EmptyStream: no documents.
+    return [];
+  }
+  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
+  const out: LoadedObject[] = [];
+  docs.forEach((doc: Document.Parsed, index) => {
+    const err = doc.errors[0];
+    if (err) {
+      throw new InputError(`malformed YAML: ${err.message.split('\n')[0]}`, {
+        file,
+        line: lineAt(err.pos[0]),
+        hint: 'fix the YAML syntax (indentation, quoting, duplicate keys)',
+      });
+    }
+    const docLine = doc.contents && isNode(doc.contents) && doc.contents.range ? lineAt(doc.contents.range[0]) : 1;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      throw new InputError(`YAML cannot be converted to data: ${(e as Error).message.split('\n')[0]}`, { file, line: docLine });
+    }
+    if (value === null || value === undefined) return; // empty document (e.g. a trailing ---)
+    const object = asObject(value, file, docLine);
+    const lineOf = (path: (string | number)[]): number => {
+      for (let n = path.length; n > 0; n--) {
+        const node = doc.getIn(path.slice(0, n), true);
+        if (isNode(node) && node.range) return lineAt(node.range[0]);
+      }
+      return docLine;
+    };
+    out.push({ object, source: { file, line: docLine, doc: index }, lineOf });
+  });
+  return out;
+}
+
+function asObject(value: unknown, file: string, line: number): K8sObject {
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputError('document is not a mapping (expected a Kubernetes object with apiVersion, kind, metadata)', { file, line });
+  }
+  const o = value as Record<string, unknown>;
+  for (const field of ['apiVersion', 'kind'] as const) {
+    if (typeof o[field] !== 'string' || o[field] === '') {
+      throw new InputError(`document has no ${field}`, { file, line, hint: `every document needs a string "${field}:"` });
+    }
+  }
+  const apiVersion = o.apiVersion as string;
+  const kind = o.kind as string;
+  if (!isKnownKind(apiVersion, kind)) {
+    throw new InputError(`unknown kind ${kind} (apiVersion ${apiVersion})`, {
+      file,
+      line,
+      hint: 'check the spelling of apiVersion and kind; the harness cannot prove a control it does not understand',
+    });
+  }
+  const meta = o.metadata;
+  // Component config files (EncryptionConfiguration, audit Policy, kind Cluster) usually carry no metadata.
+  if (FILE_CONFIG_API_VERSIONS.has(apiVersion) && meta === undefined) {
+    o.metadata = { name: `${kind.toLowerCase()}@${file}` };
+  } else if (typeof meta !== 'object' || meta === null || typeof (meta as { name?: unknown }).name !== 'string') {
+    throw new InputError(`${kind} has no metadata.name`, { file, line, hint: 'add metadata: { name: ... }' });
+  }
+  return o as K8sObject;
+}
+
+/** Cross-document checks: duplicates and namespaces that the set never creates. */
+function validateSet(objects: LoadedObject[]): void {
+  const seen = new Map<string, LoadedObject>();
+  const created = new Set(objects.filter((o) => o.object.kind === 'Namespace').map((o) => o.object.metadata.name));
+  for (const o of objects) {
+    const { apiVersion, kind, metadata } = o.object;
+    const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+    const key = `${group}/${kind}/${metadata.namespace ?? ''}/${metadata.name}`;
+    const prev = seen.get(key);
+    if (prev) {
+      throw new InputError(`duplicate object ${kind} ${metadata.namespace ? `${metadata.namespace}/` : ''}${metadata.name}`, {
+        file: o.source.file,
+        line: o.source.line,
+        hint: `first defined at ${prev.source.file}:${prev.source.line}; remove or rename one`,
+      });
+    }
+    seen.set(key, o);
+    if (FILE_CONFIG_API_VERSIONS.has(apiVersion)) continue;
+    const ns = metadata.namespace;
+    if (CLUSTER_SCOPED_KINDS.has(kind)) continue;
+    if (ns === undefined) {
+      throw new InputError(`${kind} ${metadata.name} has no metadata.namespace`, {
+        file: o.source.file,
+        line: o.source.line,
+        hint: 'namespaced objects in the PCI set must say their namespace explicitly',
+      });
+    }
+    if (!created.has(ns) && !BUILTIN_NAMESPACES.has(ns)) {
+      throw new InputError(`${kind} ${metadata.name} is in namespace "${ns}", which the set never creates`, {
+        file: o.source.file,
+        line: o.lineOf(['metadata', 'namespace']),
+        hint: `add a Namespace "${ns}" to the set or fix the namespace`,
+      });
+    }
+  }
+}
+
+/** Read and validate every YAML document under dir. Throws InputError (exit 2) on anything a person must fix. */
+export function loadManifestDir(dirArg: string): ManifestSet {
+  const dir = resolve(dirArg);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new InputError(`manifest directory not found: ${dirArg}`, { hint: 'pass --manifests DIR with an existing directory' });
+  }
+  if (!isDir) throw new InputError(`not a directory: ${dirArg}`, { hint: 'pass --manifests DIR with a directory of YAML files' });
+  const objects: LoadedObject[] = [];
+  for (const path of yamlFiles(dir)) {
+    const file = relative(dir, path);
+    const buf = readFileSync(path);
+    if (looksBinary(buf)) {
+      throw new InputError('binary file (not UTF-8 YAML)', { file, line: 1, hint: 'remove it from the manifest directory' });
+    }
+    objects.push(...parseManifestText(buf.toString('utf8'), file));
+  }
+  if (objects.length === 0) {
+    throw new InputError(`no YAML documents under ${dirArg}`, { hint: 'point --manifests at the PCI manifest set' });
+  }
+  validateSet(objects);
+  return { dir, objects };
+}
+
+/** Build a set from in-memory objects (tests, benchmarks). Same validation as files. */
+export function setFromTexts(files: Record<string, string>, dir = '<memory>'): ManifestSet {
+  const objects = Object.entries(files).flatMap(([file, text]) => parseManifestText(text, file));
+  validateSet(objects);
+  return { dir, objects };
+}
