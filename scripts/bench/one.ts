@@ -1,0 +1,41 @@
+// Child process of scripts/bench.ts: load one set, run one analyzer, print JSON.
+// One process per measurement so peak memory (maxRSS) belongs to that analyzer alone.
+import { performance } from 'node:perf_hooks';
+import { defaultAnalyzers } from '../../harness/check/analyzers.ts';
+import { loadManifestDir, setFromTexts } from '../../harness/manifests/load.ts';
+import { REPO_ROOT } from '../cli/paths.ts';
+import { generateLargeSet } from './generate.ts';
+import { join } from 'node:path';
+
+const [setName, area, runsArg] = process.argv.slice(2);
+const runs = Number(runsArg ?? 3);
+const loadStart = performance.now();
+const set =
+  setName === 'large'
+    ? setFromTexts(generateLargeSet({ pods: 5000, policies: 1000, bindings: 200 }))
+    : loadManifestDir(join(REPO_ROOT, 'manifests'));
+const loadMs = performance.now() - loadStart;
+const rssAfterLoad = process.memoryUsage().rss;
+const analyzer = defaultAnalyzers().find((a) => a.area === area);
+const times: number[] = [];
+let results = 0;
+if (analyzer) {
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    results = (await analyzer.run(set, {})).length;
+    times.push(performance.now() - t);
+  }
+}
+times.sort((a, b) => a - b);
+process.stdout.write(
+  JSON.stringify({
+    set: setName,
+    area: area ?? 'load',
+    objects: set.objects.length,
+    loadMs,
+    medianMs: times.length ? times[Math.floor(times.length / 2)] : 0,
+    results,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    rssAfterLoadMb: rssAfterLoad / 1024 / 1024,
+  }),
+);

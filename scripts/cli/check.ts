@@ -1,0 +1,80 @@
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { defaultAnalyzers } from '../../harness/check/analyzers.ts';
+import { exitCodeFor, runAnalyzers } from '../../harness/check/run.ts';
+import { InputError } from '../../harness/errors.ts';
+import { loadManifestDir } from '../../harness/manifests/load.ts';
+import { renderJson } from '../../harness/report/json.ts';
+import { renderJunit } from '../../harness/report/junit.ts';
+import { renderSarif } from '../../harness/report/sarif.ts';
+import { summarize } from '../../harness/report/summary.ts';
+import { renderText } from '../../harness/report/text.ts';
+import { controlMapTitles } from '../../harness/spec/control-map.ts';
+import { DEFAULT_MANIFESTS, VERSION } from './paths.ts';
+
+export const CHECK_USAGE = `Usage: pci-harness check [--manifests DIR] [--format text|json|junit|sarif] [--output FILE]
+                         [--kyverno-cli PATH] [--skip-kyverno] [--verbose] [--timings]
+
+Proves every PCI DSS v4.0 control of the manifest set offline (no cluster).
+  --manifests DIR   manifest set to check (default: the shipped set, ${DEFAULT_MANIFESTS})
+  --format F        text (default), json, junit or sarif
+  --output FILE     write the report to FILE instead of stdout
+  --kyverno-cli P   Kyverno CLI binary (default: $PCI_HARNESS_KYVERNO, the image-build cache, PATH)
+  --skip-kyverno    opt out of the Kyverno CLI lane: its checks are reported as skipped, not failed
+  --verbose         list every passed check too (text format)
+  --timings         print per-analyzer time on stderr
+Exit: 0 every control holds, 1 a control failed, 2 bad input or usage.`;
+
+const FORMATS = ['text', 'json', 'junit', 'sarif'] as const;
+
+export async function checkCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      manifests: { type: 'string', default: DEFAULT_MANIFESTS },
+      format: { type: 'string', default: 'text' },
+      output: { type: 'string' },
+      'kyverno-cli': { type: 'string' },
+      'skip-kyverno': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      timings: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${CHECK_USAGE}\n`);
+    return 0;
+  }
+  const format = values.format as (typeof FORMATS)[number];
+  if (!FORMATS.includes(format)) {
+    throw new InputError(`unknown --format "${values.format}"`, { hint: `use one of: ${FORMATS.join(', ')}` });
+  }
+  const loadStart = performance.now();
+  const set = loadManifestDir(values.manifests);
+  const loadMs = performance.now() - loadStart;
+  const run = await runAnalyzers(set, defaultAnalyzers(), {
+    kyvernoCli: values['kyverno-cli'],
+    skipKyverno: values['skip-kyverno'],
+  });
+  const summary = summarize(run.results, controlMapTitles(set));
+  const meta = { manifests: values.manifests, manifestsDir: set.dir, version: VERSION };
+  const rendered =
+    format === 'json'
+      ? renderJson(summary, meta)
+      : format === 'junit'
+        ? renderJunit(summary)
+        : format === 'sarif'
+          ? renderSarif(summary, meta)
+          : renderText(summary, { verbose: values.verbose });
+  if (values.output) writeFileSync(values.output, `${rendered}\n`);
+  else process.stdout.write(`${rendered}\n`);
+  if (values.timings) {
+    const parts = [`load ${loadMs.toFixed(1)} ms`, ...run.timings.map((t) => `${t.area} ${t.ms.toFixed(1)} ms`)];
+    const total = loadMs + run.timings.reduce((a, t) => a + t.ms, 0);
+    process.stderr.write(`timings: ${parts.join(', ')}; analysis total ${total.toFixed(1)} ms\n`);
+  }
+  return exitCodeFor(run.results);
+}
