@@ -1,0 +1,3 @@
+module pci-harness.dev/server
+
+go 1.24
