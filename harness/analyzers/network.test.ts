@@ -1,0 +1,262 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckResult } from '../check/types.ts';
+import { networkAnalyzer, predictReachability, renderMatrix } from './network.ts';
+import { build, deployment, find, netpol, toSet, goodDocs, ns, type Doc } from './network/fixtures.test-helper.ts';
+import { parsePolicy } from './network/policy.ts';
+import { matchesSelector } from './network/selectors.ts';
+import { isStrictSubset, parseCidr } from './network/cidr.ts';
+
+const run = (set: ReturnType<typeof build>) => networkAnalyzer.run(set, {}) as CheckResult[];
+const fails = (rs: CheckResult[]) => rs.filter((r) => r.status === 'fail');
+const FRONT = 'cluster/netpol-frontend.yaml';
+const PROC = 'cluster/netpol-processing.yaml';
+
+describe('network analyzer on a correct set', () => {
+  const rs = run(build());
+  it('has no failures', () => expect(fails(rs)).toEqual([]));
+  it('proves every declared flow and default deny in both directions per namespace', () => {
+    const flows = rs.filter((r) => r.check === 'network.reachability' && r.message.startsWith('declared flow'));
+    expect(flows).toHaveLength(6);
+    const dd = rs.filter((r) => r.check === 'network.default-deny' && r.status === 'pass');
+    expect(dd.map((r) => `${r.object}:${r.requirement}`).sort()).toEqual([
+      'NetworkPolicy/cde-frontend/default-deny-all:1.3.1',
+      'NetworkPolicy/cde-frontend/default-deny-all:1.3.2',
+      'NetworkPolicy/cde-processing/default-deny-all:1.3.1',
+      'NetworkPolicy/cde-processing/default-deny-all:1.3.2',
+    ]);
+    const undeclared = rs.filter((r) => r.check === 'network.reachability' && r.message.startsWith('every undeclared'));
+    expect(undeclared).toHaveLength(4);
+  });
+  it('renders a truth table with both allowed and denied cells', () => {
+    const table = renderMatrix(predictReachability(build()));
+    expect(table).toContain('cde-frontend/payment-api');
+    expect(table).toMatch(/ \. /);
+    expect(table).toMatch(/ X /);
+  });
+});
+
+describe('each weakening fails naming its requirement', () => {
+  it('default-deny-all missing in one namespace (guide defect 8)', () => {
+    const f = fails(run(build((d) => (d[PROC] = (d[PROC] as Doc[]).filter((x) => x.metadata.name !== 'default-deny-all')))));
+    const dd = f.filter((r) => r.check === 'network.default-deny');
+    expect(dd.map((r) => r.requirement).sort()).toEqual(['1.3.1', '1.3.2']);
+    expect(dd[0]?.message).toContain('cde-processing has no NetworkPolicy named default-deny-all');
+    expect(dd[0]?.object).toBe('Namespace/cde-processing');
+  });
+
+  it('default-deny-all without policyTypes denies ingress only (defaulting)', () => {
+    const f = fails(run(build((d) => delete find(d, FRONT, 'default-deny-all').spec.policyTypes)));
+    const dd = f.filter((r) => r.check === 'network.default-deny');
+    expect(dd).toHaveLength(1);
+    expect(dd[0]?.requirement).toBe('1.3.2');
+    expect(dd[0]?.message).toContain('omitted policyTypes');
+  });
+
+  it('ingress half missing (guide defect 9)', () => {
+    const f = fails(run(build((d) => (d[PROC] = (d[PROC] as Doc[]).filter((x) => x.metadata.name !== 'card-processor')))));
+    const r = f.find((x) => x.check === 'network.reachability' && x.message.includes('blocked'));
+    expect(r?.requirement).toBe('1.3.1');
+    expect(r?.message).toContain('cde-processing has no ingress rule admitting cde-frontend/payment-api on 9443/TCP');
+    expect(r?.file).toBe(PROC);
+  });
+
+  it('egress half missing', () => {
+    const f = fails(run(build((d) => delete find(d, FRONT, 'payment-api').spec.egress)));
+    const r = f.find((x) => x.check === 'network.reachability');
+    expect(r?.message).toContain('cde-frontend has no egress rule admitting cde-processing/card-processor on 9443/TCP');
+    expect(r?.requirement).toBe('1.3.1');
+  });
+
+  it('AND peer turned into two OR peers makes the policy too broad', () => {
+    const f = fails(
+      run(
+        build((d) => {
+          const rule = find(d, PROC, 'card-processor').spec.ingress[0];
+          const [peer] = rule.from;
+          rule.from = [{ namespaceSelector: peer.namespaceSelector }, { podSelector: peer.podSelector }];
+        }),
+      ),
+    );
+    const r = f.find((x) => x.check === 'network.reachability');
+    expect(r?.requirement).toBe('1.3.1');
+    // the namespaceSelector-only peer admits every pod of cde-frontend, e.g. the unlabelled attacker pod
+    expect(r?.message).toContain('cde-frontend/(unlabelled) → cde-processing/card-processor');
+    expect(r?.object).toBe('NetworkPolicy/cde-processing/card-processor');
+    expect(r?.file).toBe(PROC);
+    expect(r?.line).toBeGreaterThan(1);
+  });
+
+  it('named port that does not resolve on the destination matches nothing', () => {
+    const f = fails(run(build((d) => (find(d, PROC, 'card-processor').spec.ingress[0].ports = [{ port: 'grpcs' }]))));
+    expect(f.some((x) => x.message.includes('cde-processing has no ingress rule admitting cde-frontend/payment-api on 9443/TCP'))).toBe(true);
+  });
+
+  it('endPort range: inside admits, outside blocks, with a named port is rejected', () => {
+    const withPorts = (ports: Doc[]) => run(build((d) => (find(d, PROC, 'card-processor').spec.ingress[0].ports = ports)));
+    expect(fails(withPorts([{ port: 9000, endPort: 9500 }]))).toEqual([]);
+    expect(fails(withPorts([{ port: 9000, endPort: 9400 }])).some((x) => x.message.includes('no ingress rule'))).toBe(true);
+    const bad = fails(withPorts([{ port: 'grpc', endPort: 9500 }]));
+    expect(bad.find((x) => x.check === 'network.policy-valid')?.message).toContain('endPort may only be set with a numeric port');
+  });
+
+  it('UDP rule does not admit TCP (protocol defaults to TCP)', () => {
+    const f = fails(run(build((d) => (find(d, PROC, 'card-processor').spec.ingress[0].ports = [{ port: 9443, protocol: 'UDP' }]))));
+    expect(f.some((x) => x.message.includes('no ingress rule'))).toBe(true);
+  });
+
+  it('ipBlock except outside cidr is invalid (and the policy does not exist)', () => {
+    const f = fails(
+      run(
+        build((d) =>
+          d[FRONT]?.push(
+            netpol('cde-frontend', 'egress-psp', {
+              podSelector: { matchLabels: { app: 'payment-api' } },
+              policyTypes: ['Egress'],
+              egress: [{ to: [{ ipBlock: { cidr: '198.51.100.0/24', except: ['203.0.113.0/24'] } }], ports: [{ port: 443 }] }],
+            }),
+          ),
+        ),
+      ),
+    );
+    const r = f.find((x) => x.check === 'network.ipblock');
+    expect(r?.requirement).toBe('1.2.1');
+    expect(r?.message).toContain('not a strict subset');
+    expect(r?.object).toBe('NetworkPolicy/cde-frontend/egress-psp');
+  });
+
+  it('ipBlock egress to the internet is an undeclared outbound flow (1.3.2); except covering it is not', () => {
+    const egressTo = (ipBlock: Doc) =>
+      run(
+        build((d) =>
+          d[FRONT]?.push(
+            netpol('cde-frontend', 'egress-internet', { podSelector: { matchLabels: { app: 'payment-api' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock }], ports: [{ port: 443 }] }] }),
+          ),
+        ),
+      );
+    const open = fails(egressTo({ cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] }));
+    const r = open.find((x) => x.check === 'network.reachability');
+    expect(r?.requirement).toBe('1.3.2');
+    expect(r?.message).toContain('cde-frontend/payment-api → external:203.0.113.10');
+    expect(r?.message).toContain('NetworkPolicy cde-frontend/egress-internet');
+    const closed = egressTo({ cidr: '0.0.0.0/0', except: ['203.0.113.0/24'] });
+    expect(fails(closed)).toEqual([]);
+    expect(closed.some((x) => x.check === 'network.ipblock' && x.status === 'pass')).toBe(true);
+  });
+
+  it('policyTypes omitted with egress rules still isolates egress (defaulting adds Egress)', () => {
+    // replace the frontend default-deny with one whose egress half comes only from defaulting
+    const f = fails(
+      run(
+        build((d) => {
+          const p = find(d, FRONT, 'payment-api');
+          delete p.spec.policyTypes;
+          d[FRONT] = (d[FRONT] as Doc[]).filter((x) => x.metadata.name !== 'allow-dns');
+        }),
+      ),
+    );
+    // egress still isolated by payment-api's own (defaulted) Egress type: DNS is now blocked, nothing else opens
+    expect(f.every((x) => x.check === 'network.reachability')).toBe(true);
+    expect(f.some((x) => x.message.includes('kube-system/kube-dns:53/UDP is blocked'))).toBe(true);
+    expect(f.some((x) => x.message.startsWith('undeclared'))).toBe(false);
+  });
+
+  it('allowed but undeclared flow names the policy and line', () => {
+    const f = fails(
+      run(
+        build((d) =>
+          d[PROC]?.push(netpol('cde-processing', 'oops', { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: {} }] }] })),
+        ),
+      ),
+    );
+    const r = f.find((x) => x.check === 'network.reachability' && x.message.includes('default/attacker'));
+    expect(r?.requirement).toBe('1.3.1');
+    expect(r?.object).toBe('NetworkPolicy/cde-processing/oops');
+    expect(r?.message).toMatch(/NetworkPolicy cde-processing\/oops \(ingress\.0, cluster\/netpol-processing\.yaml:\d+\)/);
+  });
+
+  it('missing FlowTable fails clearly instead of crashing', () => {
+    const f = fails(run(build((d) => delete d['spec/flows.yaml'])));
+    expect(f).toHaveLength(1);
+    expect(f[0]?.message).toContain('no FlowTable');
+  });
+
+  it('a flow naming an unknown workload fails', () => {
+    const f = fails(run(build((d) => (d['spec/flows.yaml']?.[0] as Doc).spec.flows.push({ from: { namespace: 'cde-frontend', workload: 'nope' }, to: { namespace: 'cde-processing', workload: 'card-processor' }, port: 9443, requirement: '1.3.1' }))));
+    expect(f[0]?.message).toContain('cde-frontend/nope, which is no workload');
+  });
+});
+
+describe('semantics units', () => {
+  it('label selector operators', () => {
+    const l = { app: 'a', tier: 'x' };
+    expect(matchesSelector({}, l)).toBe(true);
+    expect(matchesSelector({ matchExpressions: [{ key: 'app', operator: 'In', values: ['a', 'b'] }] }, l)).toBe(true);
+    expect(matchesSelector({ matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['a'] }] }, l)).toBe(false);
+    expect(matchesSelector({ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] }, l)).toBe(true);
+    expect(matchesSelector({ matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, l)).toBe(true);
+    expect(matchesSelector({ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, l)).toBe(false);
+    expect(matchesSelector({ matchLabels: { app: 'a' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['y'] }] }, l)).toBe(false);
+  });
+
+  it('cidr strict subset', () => {
+    const c = (s: string) => parseCidr(s) as NonNullable<ReturnType<typeof parseCidr>>;
+    expect(isStrictSubset(c('10.1.0.0/16'), c('10.0.0.0/8'))).toBe(true);
+    expect(isStrictSubset(c('10.0.0.0/8'), c('10.0.0.0/8'))).toBe(false);
+    expect(isStrictSubset(c('11.0.0.0/16'), c('10.0.0.0/8'))).toBe(false);
+    expect(isStrictSubset(c('fd00:1::/32'), c('fd00::/16'))).toBe(true);
+    expect(parseCidr('300.0.0.0/8')).toBeUndefined();
+  });
+
+  it('policyTypes defaulting: Egress only with egress rules', () => {
+    const set = toSet({
+      'a.yaml': [ns('x', false), netpol('x', 'p1', { podSelector: {}, egress: [{}] }), netpol('x', 'p2', { podSelector: {}, egress: [] })],
+    });
+    const [p1, p2] = set.objects.slice(1).map((o, i) => parsePolicy(o, i).policy);
+    expect(p1?.effectiveTypes).toEqual(['Ingress', 'Egress']);
+    expect(p2?.effectiveTypes).toEqual(['Ingress']);
+  });
+
+  it('fast verdicts agree with the rule-by-rule explanation on every cell', () => {
+    const m = predictReachability(build());
+    let n = 0;
+    for (const c of m.cells()) {
+      const e = m.explain(c.from.id, c.to.id, { port: c.port, protocol: c.protocol as 'TCP', ...(c.portName ? { name: c.portName } : {}) });
+      expect(e.allowed, `${c.from.label} → ${c.to.label}:${c.port}`).toBe(c.allowed);
+      n++;
+    }
+    expect(n).toBe(m.cellCount);
+    expect(m.allowedCells().length).toBe([...m.cells()].filter((c) => c.allowed).length);
+  });
+
+  it('scales: 5,000 pods and 1,000 policies', () => {
+    const docs: Record<string, Doc[]> = goodDocs();
+    const extra: Doc[] = [];
+    for (let i = 0; i < 50; i++) extra.push(ns(`team-${i}`, i % 5 === 0));
+    for (let i = 0; i < 5000; i++) {
+      const d = deployment(`team-${i % 50}`, `w${i}`, [{ containerPort: 8000 + (i % 7), name: 'http' }]);
+      d.spec.template.metadata.labels = { app: `app-${i % 100}`, tier: `t${i % 3}` };
+      extra.push(d);
+    }
+    for (let i = 0; i < 1000; i++)
+      extra.push(
+        netpol(`team-${i % 50}`, `p${i}`, {
+          podSelector: { matchLabels: { app: `app-${i % 100}` } },
+          policyTypes: ['Ingress', 'Egress'],
+          ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `team-${(i + 1) % 50}` } }, podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['t1'] }] } }], ports: [{ port: 'http' }] }],
+          egress: [{ to: [{ podSelector: { matchLabels: { tier: 't2' } } }], ports: [{ port: 8000, endPort: 8003 }] }],
+        }),
+      );
+    docs['cluster/scale.yaml'] = extra;
+    const set = toSet(docs);
+    const t0 = performance.now();
+    const m = predictReachability(set);
+    const allowed = m.allowedCells().length;
+    const t1 = performance.now();
+    const rs = run(set);
+    const ms = performance.now() - t1;
+    console.log(`predictReachability + allowedCells on 5,000 pods / 1,000 policies: ${(t1 - t0).toFixed(0)} ms, ${m.endpoints.length} classes, ${m.cellCount} cells, ${allowed} allowed`);
+    expect(rs.length).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(20_000);
+    console.log(`network analyzer on 5,000 pods / 1,000 policies: ${ms.toFixed(0)} ms`);
+  });
+});

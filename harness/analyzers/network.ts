@@ -1,0 +1,235 @@
+import { at, type Analyzer, type CheckResult } from '../check/types.ts';
+import type { LoadedObject, ManifestSet } from '../manifests/types.ts';
+import type { FlowTableSpec } from '../spec/types.ts';
+import { findSpec, inScopeNamespaces, scopeDeclaration } from './workloads.ts';
+import { predictReachability, type HalfVerdict, type Reachability } from './network/matrix.ts';
+import { memberId, type Endpoint, type Member, type Port } from './network/model.ts';
+import { isEmptySelector } from './network/selectors.ts';
+import type { Policy, Rule } from './network/policy.ts';
+
+export { predictReachability } from './network/matrix.ts';
+export type { Cell, CellReason, HalfVerdict, Reachability } from './network/matrix.ts';
+export { renderMatrix } from './network/render.ts';
+
+/**
+ * NetworkPolicy area: (1) default-deny-all in every in-scope namespace (guide
+ * defect 8), (2) the predicted reachability matrix equals the FlowTable: every
+ * declared flow allowed (both halves, guide defect 9), every other flow
+ * touching the CDE denied, (3) policies the apiserver would reject (bad
+ * ipBlock, endPort with a named port, ...). Semantics: see network/matrix.ts.
+ */
+export const networkAnalyzer: Analyzer = {
+  area: 'network',
+  title: 'NetworkPolicy: default deny and the declared flow table',
+  run(set) {
+    const m = predictReachability(set);
+    return [...validityResults(m), ...defaultDenyResults(set, m), ...reachabilityResults(set, m)];
+  },
+};
+
+const DEFAULT_DENY = 'default-deny-all';
+const REQ_VALID = '1.2.1';
+
+function validityResults(m: Reachability): CheckResult[] {
+  const out: CheckResult[] = m.policyErrors.map((e) =>
+    at(
+      e.obj,
+      {
+        check: e.check,
+        requirement: REQ_VALID,
+        status: 'fail',
+        message: `${e.message}; the apiserver rejects this NetworkPolicy, so none of its rules (nor its isolation) exist on the cluster`,
+      },
+      e.path,
+    ),
+  );
+  for (const p of m.policies)
+    for (const dir of ['ingress', 'egress'] as const)
+      for (const rule of p[dir] ?? [])
+        for (const peer of rule.peers ?? [])
+          if (peer.ipBlock)
+            out.push(
+              at(
+                p.obj,
+                {
+                  check: 'network.ipblock',
+                  requirement: REQ_VALID,
+                  status: 'pass',
+                  message: `ipBlock ${peer.ipBlock.cidr.text}${peer.ipBlock.except.length ? ` except ${peer.ipBlock.except.map((c) => c.text).join(', ')}` : ''} is valid (every except is a strict subset of cidr)`,
+                },
+                peer.path,
+              ),
+            );
+  return out;
+}
+
+function defaultDenyResults(set: ManifestSet, m: Reachability): CheckResult[] {
+  const scope = scopeDeclaration(set);
+  if (!scope) {
+    return [
+      {
+        check: 'network.default-deny',
+        requirement: '1.3.1',
+        status: 'fail',
+        message: 'no ScopeDeclaration (pci-harness.dev/v1alpha1) in the set: cannot tell which namespaces are in scope; add manifests/spec/scope.yaml',
+      },
+    ];
+  }
+  const out: CheckResult[] = [];
+  for (const ns of inScopeNamespaces(set)) {
+    const anchor = m.model.namespaceObject(ns) ?? scope.obj;
+    const policy = m.policies.find((p) => p.namespace === ns && p.name === DEFAULT_DENY);
+    const rejected = m.policyErrors.find((e) => e.obj.object.metadata.namespace === ns && e.obj.object.metadata.name === DEFAULT_DENY);
+    for (const [dir, requirement] of [
+      ['Ingress', '1.3.1'],
+      ['Egress', '1.3.2'],
+    ] as const) {
+      const check = 'network.default-deny';
+      if (!policy) {
+        const why = rejected ? `NetworkPolicy ${ns}/${DEFAULT_DENY} is invalid (${rejected.message})` : `namespace ${ns} has no NetworkPolicy named ${DEFAULT_DENY}`;
+        out.push(at(rejected?.obj ?? anchor, { check, requirement, status: 'fail', message: `${why}: ${dir.toLowerCase()} of in-scope namespace ${ns} is not denied by default; add ${DEFAULT_DENY} with podSelector: {} and policyTypes [Ingress, Egress] and no rules` }));
+        continue;
+      }
+      const problems: string[] = [];
+      if (!isEmptySelector(policy.podSelector)) problems.push('podSelector is not {} (it must select every pod)');
+      // Egress is only in force if written: policyTypes defaulting drops it when there are no egress rules.
+      if (!policy.effectiveTypes.includes(dir)) problems.push(`policyTypes does not list ${dir}${dir === 'Egress' && !policy.writtenTypes ? ' (omitted policyTypes defaults to Ingress only when there are no egress rules)' : ''}`);
+      const rules = dir === 'Ingress' ? policy.ingress : policy.egress;
+      if (rules && rules.length > 0) problems.push(`it has ${rules.length} ${dir.toLowerCase()} rule(s); a default deny has none`);
+      if (problems.length) {
+        out.push(at(policy.obj, { check, requirement, status: 'fail', message: `${ns}/${DEFAULT_DENY} does not deny all ${dir.toLowerCase()}: ${problems.join('; ')}` }, ['spec']));
+      } else {
+        out.push(at(policy.obj, { check, requirement, status: 'pass', message: `${ns}/${DEFAULT_DENY} denies all ${dir.toLowerCase()} by default (podSelector {}, policyTypes ${dir}, no rules)` }));
+      }
+    }
+  }
+  return out;
+}
+
+const portText = (port: number, protocol: string) => `${port}/${protocol}`;
+const ruleText = (p: Policy, r: Rule) => `NetworkPolicy ${p.namespace}/${p.name} (${r.path.slice(1).join('.')}, ${p.obj.source.file}:${p.obj.lineOf(r.path)})`;
+const nsOf = (e: Endpoint) => (e.external ? 'the outside world' : e.namespace);
+
+function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
+  const ft = findSpec(set, 'FlowTable');
+  const check = 'network.reachability';
+  if (!ft) {
+    return [
+      {
+        check,
+        requirement: '1.3.1',
+        status: 'fail',
+        message: 'no FlowTable (pci-harness.dev/v1alpha1) in the set: the intended flows are undeclared, so no policy can be proven right; add manifests/spec/flows.yaml',
+      },
+    ];
+  }
+  const out: CheckResult[] = [];
+  const spec = (ft.object.spec ?? {}) as Partial<FlowTableSpec>;
+  const flows = Array.isArray(spec.flows) ? spec.flows : [];
+  if (flows.length === 0) out.push(at(ft, { check, requirement: '1.3.1', status: 'fail', message: 'FlowTable declares no flows (spec.flows is empty)' }, ['spec']));
+
+  const declared = new Set<string>();
+  flows.forEach((f, i) => {
+    const path = ['spec', 'flows', i];
+    const protocol = f.protocol ?? 'TCP';
+    const requirement = f.requirement ?? '1.3.1';
+    const fromKey = f.from ? memberId({ namespace: f.from.namespace, name: f.from.workload }) : '?';
+    const toKey = f.to ? memberId({ namespace: f.to.namespace, name: f.to.workload }) : '?';
+    const from = m.model.memberIndex.get(fromKey);
+    const to = m.model.memberIndex.get(toKey);
+    if (from === undefined || to === undefined) {
+      out.push(at(ft, { check, requirement, status: 'fail', message: `FlowTable flow ${fromKey} → ${toKey}:${portText(f.port, protocol)} names ${from === undefined ? fromKey : toKey}, which is no workload in the set (nor kube-system/kube-dns)` }, path));
+      return;
+    }
+    declared.add(`${fromKey}>${toKey}:${portText(f.port, protocol)}`);
+    if (fromKey === toKey) return; // pod to itself: always allowed, ignored
+    const dst = m.endpoints[to] as Endpoint;
+    const src = m.endpoints[from] as Endpoint;
+    const declaredPort = dst.ports.find((p) => p.port === f.port && p.protocol === protocol);
+    const port: Port = declaredPort ?? { port: f.port, protocol };
+    const v = m.explain(from, to, port);
+    const flowText = `${fromKey} → ${toKey}:${portText(f.port, protocol)}`;
+    if (v.allowed) {
+      const by = (h: HalfVerdict, dir: string) => (h.isolated ? h.allowedBy.map((r) => `${r.policy.namespace}/${r.policy.name}`).join(', ') : `no ${dir} isolation`);
+      out.push(at(ft, { check, requirement, status: 'pass', message: `declared flow ${flowText} is allowed (egress: ${by(v.egress, 'egress')}; ingress: ${by(v.ingress, 'ingress')})` }, path));
+      return;
+    }
+    const noPort = declaredPort ? '' : ` (note: ${toKey} declares no containerPort ${portText(f.port, protocol)}, so named ports cannot resolve to it)`;
+    if (!v.egress.allowed) {
+      const p = v.egress.selectedBy[0] as Policy;
+      out.push(at(p.obj, { check, requirement, status: 'fail', message: `declared flow ${flowText} is blocked: ${src.namespace} has no egress rule admitting ${toKey} on ${portText(f.port, protocol)} for ${fromKey} (egress policies selecting it: ${v.egress.selectedBy.map((x) => x.name).join(', ')}); add the egress half${noPort}` }));
+    }
+    if (!v.ingress.allowed) {
+      const p = v.ingress.selectedBy[0] as Policy;
+      out.push(at(p.obj, { check, requirement, status: 'fail', message: `declared flow ${flowText} is blocked: ${dst.namespace} has no ingress rule admitting ${fromKey} on ${portText(f.port, protocol)} to ${toKey} (ingress policies selecting it: ${v.ingress.selectedBy.map((x) => x.name).join(', ')}); add the ingress half${noPort}` }));
+    }
+  });
+
+  // Every cell touching the CDE must be denied unless declared, and so must each HALF on the CDE side:
+  // an ingress rule into the CDE that admits an undeclared source is too broad even when the source's
+  // own egress policy happens to block it today (defence in depth; e.g. an AND peer split into two OR peers).
+  const failedInto = new Set<string>();
+  const failedOutOf = new Set<string>();
+  const groups = new Map<string, { result: Omit<CheckResult, 'message'>; head: string; tail: string; pairs: string[] }>();
+  const seen = new Set<string>();
+  const consider = (s: Endpoint, d: Endpoint, i: number, half: 'ingress' | 'egress') => {
+    if (s.external && d.external) return;
+    const cellKey = `${s.id}>${d.id}:${i}`;
+    if (seen.has(cellKey)) return;
+    const port = d.ports[i] as Port;
+    const pk = portText(port.port, port.protocol);
+    const undeclared: string[] = [];
+    for (const a of s.members)
+      for (const b of d.members) {
+        if (a === b) continue; // a pod talking to itself is ignored (upstream e2e does the same)
+        if (!declared.has(`${memberId(a)}>${memberId(b)}:${pk}`)) undeclared.push(`${memberId(a)} → ${memberId(b)}`);
+      }
+    if (undeclared.length === 0) return;
+    seen.add(cellKey);
+    const full = m.allowed(s.id, d.id, i);
+    const reason = m.explain(s.id, d.id, port);
+    // Full flow: blame the CDE side (inbound → destination ingress, else source egress). Half: blame that half.
+    const dir = full ? (d.inScope ? 'ingress' : 'egress') : half;
+    const requirement = dir === 'ingress' ? '1.3.1' : '1.3.2';
+    if (dir === 'ingress') failedInto.add(d.namespace);
+    else failedOutOf.add(s.namespace);
+    const blame = reason[dir];
+    const side = dir === 'ingress' ? d : s;
+    const first = blame.allowedBy[0];
+    const anchor = first ? at(first.policy.obj, { check, requirement, status: 'fail', message: '' }, first.rule.path) : at(anchorFor(side, m, ft), { check, requirement, status: 'fail', message: '' });
+    const why = blame.isolated
+      ? `${dir} admitted by ${blame.allowedBy.map((r) => ruleText(r.policy, r.rule)).join(' and ')}`
+      : `no NetworkPolicy selects ${side.label} for ${dir} in ${nsOf(side)}`;
+    const head = full ? `undeclared flow allowed on ${pk}` : `${dir} rule too broad on ${pk} (the flow is blocked today only by the ${dir === 'ingress' ? "source's egress" : "destination's ingress"} policy)`;
+    const tail = `${why}; narrow or remove the rule, or declare the flow in the FlowTable if it is intended`;
+    const key = `${full}|${requirement}|${anchor.file}:${anchor.line}|${head}|${tail}`;
+    const g = groups.get(key) ?? { result: anchor, head, tail, pairs: [] };
+    g.pairs.push(...undeclared);
+    groups.set(key, g);
+  };
+  for (const d of m.endpoints) {
+    if (!d.inScope) continue;
+    for (let i = 0; i < d.ports.length; i++) for (const s of m.endpoints) if (m.ingressAdmits(s.id, d.id, i)) consider(s, d, i, 'ingress');
+  }
+  for (const s of m.endpoints) {
+    if (!s.inScope) continue;
+    for (const d of m.endpoints) for (let i = 0; i < d.ports.length; i++) if (m.egressAdmits(s.id, d.id, i)) consider(s, d, i, 'egress');
+  }
+  for (const g of groups.values()) {
+    const shown = g.pairs.slice(0, 6).join(', ') + (g.pairs.length > 6 ? `, and ${g.pairs.length - 6} more` : '');
+    out.push({ ...g.result, message: `${g.head}: ${shown} (${g.tail})` });
+  }
+
+  for (const ns of m.model.inScope) {
+    const anchor = m.model.namespaceObject(ns) ?? ft;
+    if (!failedInto.has(ns)) out.push(at(anchor, { check, requirement: '1.3.1', status: 'pass', message: `every undeclared flow into ${ns} is denied (sources: all workloads, kube-dns, attacker pods, ${m.model.external.label})` }));
+    if (!failedOutOf.has(ns)) out.push(at(anchor, { check, requirement: '1.3.2', status: 'pass', message: `every undeclared flow out of ${ns} is denied (destinations: all workloads, kube-dns, attacker pods, ${m.model.external.label})` }));
+  }
+  return out;
+}
+
+/** The object to point at when nothing selects a pod: its workload, else its namespace. */
+function anchorFor(e: Endpoint, m: Reachability, fallback: LoadedObject): LoadedObject {
+  const w = e.members.find((x: Member) => x.template)?.template?.owner;
+  return w ?? m.model.namespaceObject(e.namespace) ?? fallback;
+}

@@ -1,0 +1,151 @@
+import type { LoadedObject, ManifestSet } from '../../manifests/types.ts';
+import { inScopeNamespaces, namespaceObjects, podTemplates, type PodTemplate } from '../workloads.ts';
+import { parseIp } from './cidr.ts';
+import type { Labels } from './selectors.ts';
+import type { Protocol } from './policy.ts';
+
+/**
+ * The population the reachability matrix is computed over, in the spirit of
+ * the upstream netpol e2e model and policy-assistant: every workload's pod
+ * template, the implicit kube-dns pod, attacker positions and the outside world.
+ */
+export interface Port {
+  port: number;
+  protocol: Protocol;
+  name?: string;
+}
+
+export type MemberKind = 'workload' | 'kube-dns' | 'attacker' | 'external';
+
+export interface Member {
+  kind: MemberKind;
+  namespace: string;
+  name: string;
+  /** For workloads: the object carrying the pod template. */
+  template?: PodTemplate;
+}
+
+/** An equivalence class: pods with identical namespace + labels + ports behave identically under any policy. */
+export interface Endpoint {
+  id: number;
+  external: boolean;
+  namespace: string;
+  labels: Labels;
+  ports: Port[];
+  members: Member[];
+  inScope: boolean;
+  /** A readable name: the first member, plus a count if the class has more. */
+  label: string;
+}
+
+export const EXTERNAL_IP = '203.0.113.10'; // TEST-NET-3 (RFC 5737): an address outside any cluster
+export const EXTERNAL_IP_PARSED = parseIp(EXTERNAL_IP) as { family: 4 | 6; value: bigint };
+/** Ports probed on destinations that declare none (attackers, the outside world). */
+export const PROBE_PORTS: Port[] = [
+  { port: 80, protocol: 'TCP' },
+  { port: 443, protocol: 'TCP' },
+];
+export const KUBE_DNS: { namespace: string; name: string; labels: Labels; ports: Port[] } = {
+  namespace: 'kube-system',
+  name: 'kube-dns',
+  labels: { 'k8s-app': 'kube-dns' },
+  ports: [
+    { port: 53, protocol: 'UDP', name: 'dns' },
+    { port: 53, protocol: 'TCP', name: 'dns-tcp' },
+  ],
+};
+export const ATTACKER = { namespace: 'default', name: 'attacker', labels: { app: 'attacker' } as Labels };
+export const UNLABELLED = '(unlabelled)';
+export const EXTERNAL_NAMESPACE = 'external';
+
+export function memberId(m: { namespace: string; name: string }): string {
+  return m.namespace === EXTERNAL_NAMESPACE ? `external:${m.name}` : `${m.namespace}/${m.name}`;
+}
+
+export interface Model {
+  endpoints: Endpoint[];
+  external: Endpoint;
+  inScope: Set<string>;
+  /** Namespace name → labels (the object's labels plus kubernetes.io/metadata.name). */
+  namespaceLabels(ns: string): Labels;
+  namespaceObject(ns: string): LoadedObject | undefined;
+  /** member id (`ns/name`) → endpoint index */
+  memberIndex: Map<string, number>;
+}
+
+function containerPorts(t: PodTemplate): Port[] {
+  const out: Port[] = [];
+  for (const kind of ['containers', 'initContainers'] as const) {
+    const list = t.spec[kind];
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      const ports = (c as { ports?: unknown }).ports;
+      if (!Array.isArray(ports)) continue;
+      for (const p of ports as Array<Record<string, unknown>>) {
+        const port = Number(p.containerPort);
+        if (!Number.isInteger(port)) continue;
+        out.push({ port, protocol: ((p.protocol as Protocol) ?? 'TCP') as Protocol, ...(typeof p.name === 'string' ? { name: p.name } : {}) });
+      }
+    }
+  }
+  return out;
+}
+
+const portKey = (p: Port) => `${p.port}/${p.protocol}/${p.name ?? ''}`;
+
+export function buildModel(set: ManifestSet): Model {
+  const nsObjects = namespaceObjects(set);
+  const inScope = new Set(inScopeNamespaces(set));
+  const nsLabelCache = new Map<string, Labels>();
+  const namespaceLabels = (ns: string): Labels => {
+    let l = nsLabelCache.get(ns);
+    if (!l) {
+      // The apiserver adds kubernetes.io/metadata.name to every namespace (1.21+); built-ins carry only that label.
+      l = { ...(nsObjects.get(ns)?.object.metadata.labels ?? {}), 'kubernetes.io/metadata.name': ns };
+      nsLabelCache.set(ns, l);
+    }
+    return l;
+  };
+
+  const byKey = new Map<string, Endpoint>();
+  const endpoints: Endpoint[] = [];
+  const add = (namespace: string, labels: Labels, ports: Port[], member: Member) => {
+    const sortedPorts = [...new Map(ports.map((p) => [portKey(p), p])).values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+    const key = `${namespace}\u0000${JSON.stringify(Object.entries(labels).sort())}\u0000${sortedPorts.map(portKey).join(',')}`;
+    let e = byKey.get(key);
+    if (!e) {
+      e = { id: endpoints.length, external: false, namespace, labels, ports: sortedPorts, members: [], inScope: inScope.has(namespace), label: '' };
+      byKey.set(key, e);
+      endpoints.push(e);
+    }
+    e.members.push(member);
+  };
+
+  for (const t of podTemplates(set)) {
+    // hostNetwork pods are outside NetworkPolicy's reach (implementation-defined upstream): not modelled as pods.
+    if (t.spec.hostNetwork === true) continue;
+    const ports = containerPorts(t);
+    add(t.namespace, t.labels, ports.length ? ports : PROBE_PORTS, { kind: 'workload', namespace: t.namespace, name: t.name, template: t });
+  }
+  add(KUBE_DNS.namespace, KUBE_DNS.labels, KUBE_DNS.ports, { kind: 'kube-dns', namespace: KUBE_DNS.namespace, name: KUBE_DNS.name });
+  add(ATTACKER.namespace, ATTACKER.labels, PROBE_PORTS, { kind: 'attacker', namespace: ATTACKER.namespace, name: ATTACKER.name });
+  for (const ns of inScope) add(ns, {}, PROBE_PORTS, { kind: 'attacker', namespace: ns, name: UNLABELLED });
+  const external: Endpoint = {
+    id: endpoints.length,
+    external: true,
+    namespace: EXTERNAL_NAMESPACE,
+    labels: {},
+    ports: PROBE_PORTS,
+    members: [{ kind: 'external', namespace: EXTERNAL_NAMESPACE, name: EXTERNAL_IP }],
+    inScope: false,
+    label: `external:${EXTERNAL_IP}`,
+  };
+  endpoints.push(external);
+
+  const memberIndex = new Map<string, number>();
+  for (const e of endpoints) {
+    for (const m of e.members) memberIndex.set(memberId(m), e.id);
+    if (!e.external) e.label = memberId(e.members[0] as Member) + (e.members.length > 1 ? ` (+${e.members.length - 1})` : '');
+  }
+  return { endpoints, external, inScope, namespaceLabels, namespaceObject: (ns) => nsObjects.get(ns), memberIndex };
+}
