@@ -6,6 +6,10 @@
  * and writes the supply-chain record.
  */
 export interface BuildContext {
+  /** This recipe's name (used in labels and log prefixes). [added by the node-image helper] */
+  recipe: string;
+  /** This recipe's cache key (sha256 hex); images carry it as label pci-harness.dev/key and tag suffix key[0:12]. [added] */
+  key: string;
   /** Persistent cache root ($PCI_HARNESS_CACHE or ~/.cache/pci-harness). Survives fresh clones. */
   cacheDir: string;
   /** Scratch dir for this recipe, under cacheDir/work/<recipe>. */
@@ -17,7 +21,11 @@ export interface BuildContext {
   /** Progress line for long steps (stderr, prefixed with the recipe name). */
   log(line: string): void;
   /** Run a command, streaming output to the recipe's log file; throws with the log tail on failure. */
-  run(cmd: string, args: string[], opts?: { cwd?: string; env?: Record<string, string>; input?: string }): Promise<string>;
+  run(
+    cmd: string,
+    args: string[],
+    opts?: { cwd?: string; env?: Record<string, string>; input?: string; /** keep stdout out of the log [added] */ quietStdout?: boolean },
+  ): Promise<string>;
 }
 
 export interface ImageRecord {

@@ -1,0 +1,21 @@
+/**
+ * Where the image build keeps its state. Outside the repo on purpose: CI runs in a
+ * fresh clone, and the Go module/build caches (~/go, ~/.cache/go-build) stay in
+ * their Go defaults so `go` reuses them across clones too.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export function cacheRoot(): string {
+  return process.env.PCI_HARNESS_CACHE || join(homedir(), ".cache", "pci-harness");
+}
+
+export const paths = {
+  bin: () => join(cacheRoot(), "bin"),
+  logs: () => join(cacheRoot(), "logs"),
+  work: (recipe: string) => join(cacheRoot(), "work", recipe),
+  stamps: () => join(cacheRoot(), "images", "stamps"),
+  stamp: (recipe: string) => join(cacheRoot(), "images", "stamps", `${recipe}.json`),
+  record: () => join(cacheRoot(), "images", "record.json"),
+  recordMarkdown: () => join(cacheRoot(), "images", "record.md"),
+};

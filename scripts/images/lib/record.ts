@@ -1,0 +1,109 @@
+/**
+ * The supply-chain record: every image and file the build produced, with the Go modules
+ * and Debian packages inside. JSON for tools, markdown for people, both under $CACHE/images/.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { ImageRecord, RecipeOutput } from "../recipe.ts";
+import { paths } from "./paths.ts";
+
+export interface Stamp {
+  recipe: string;
+  key: string;
+  builtAt: string;
+  seconds: number;
+  /** Go toolchain and build parameters at build time (informational). */
+  env: { go?: string; kubernetesVersion: string };
+  output: RecipeOutput;
+}
+
+export interface BuildRecord {
+  schema: "pci-harness.dev/image-record/v1";
+  generatedAt: string;
+  kubernetesVersion: string;
+  /** Every image, with the recipe that built it. */
+  images: Array<ImageRecord & { recipe: string; key: string }>;
+  /** Every named file (binaries, manifests): name → path + producing recipe. */
+  files: Record<string, { path: string; recipe: string }>;
+  recipes: Array<{ name: string; key: string; builtAt: string; seconds: number; go?: string }>;
+}
+
+export function readStamp(recipe: string): Stamp | undefined {
+  const p = paths.stamp(recipe);
+  if (!existsSync(p)) return undefined;
+  try {
+    return JSON.parse(readFileSync(p, "utf8")) as Stamp;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeStamp(stamp: Stamp): void {
+  const p = paths.stamp(stamp.recipe);
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, JSON.stringify(stamp, null, 2) + "\n");
+}
+
+export function recordFromStamps(stamps: Stamp[], kubernetesVersion: string): BuildRecord {
+  const rec: BuildRecord = {
+    schema: "pci-harness.dev/image-record/v1",
+    generatedAt: new Date().toISOString(),
+    kubernetesVersion,
+    images: [],
+    files: {},
+    recipes: [],
+  };
+  for (const s of stamps) {
+    rec.recipes.push({ name: s.recipe, key: s.key, builtAt: s.builtAt, seconds: s.seconds, go: s.env.go });
+    for (const img of s.output.images) rec.images.push({ ...img, recipe: s.recipe, key: s.key });
+    for (const [name, path] of Object.entries(s.output.files)) rec.files[name] = { path, recipe: s.recipe };
+  }
+  return rec;
+}
+
+export function writeRecord(rec: BuildRecord): void {
+  mkdirSync(dirname(paths.record()), { recursive: true });
+  writeFileSync(paths.record(), JSON.stringify(rec, null, 2) + "\n");
+  writeFileSync(paths.recordMarkdown(), recordMarkdown(rec));
+}
+
+/** The last written record, or undefined when no build has run on this machine. */
+export function loadRecord(): BuildRecord | undefined {
+  const p = paths.record();
+  if (!existsSync(p)) return undefined;
+  return JSON.parse(readFileSync(p, "utf8")) as BuildRecord;
+}
+
+function recordMarkdown(rec: BuildRecord): string {
+  const out: string[] = [
+    "# Image supply-chain record",
+    "",
+    `Generated ${rec.generatedAt}; Kubernetes ${rec.kubernetesVersion}. Machine-readable copy: record.json.`,
+    "",
+    "## Images",
+    "",
+    "| role | ref | docker image ID | recipe |",
+    "|---|---|---|---|",
+    ...rec.images.map((i) => `| ${i.role} | \`${i.ref}\` | \`${i.digest.slice(0, 19)}\` | ${i.recipe} |`),
+    "",
+    "## Files",
+    "",
+    "| name | path | recipe |",
+    "|---|---|---|",
+    ...Object.entries(rec.files).map(([n, f]) => `| ${n} | \`${f.path}\` | ${f.recipe} |`),
+    "",
+  ];
+  for (const i of rec.images) {
+    out.push(`## ${i.ref}`, "", `role ${i.role}, recipe ${i.recipe}, id \`${i.digest}\``, "");
+    if (i.goModules?.length) {
+      out.push(`Go modules (${i.goModules.length}):`, "", ...i.goModules.map((m) => `- ${m.module} ${m.version}`), "");
+    }
+    if (i.debianPackages?.length) {
+      out.push(
+        `Debian packages (${i.debianPackages.length}): ` + i.debianPackages.map((p) => `${p.name} ${p.version}`).join(", "),
+        "",
+      );
+    }
+  }
+  return out.join("\n");
+}
