@@ -68,7 +68,7 @@ export async function caCertsImage(ctx: BuildContext, baseRef: string): Promise<
     contextDir: dir,
     dockerfile: [
       `FROM ${baseRef}`,
-      'RUN if ! dpkg-query -W ca-certificates >/dev/null 2>&1; then \\',
+      'RUN if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then \\',
       '      apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates \\',
       '      && rm -rf /var/lib/apt/lists/*; fi \\',
       ' && test -s /etc/ssl/certs/ca-certificates.crt',
