@@ -1,0 +1,138 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRecord, type BuildRecord } from '../../scripts/images/lib/record.ts';
+import { InputError } from '../errors.ts';
+import { cacheDir, REPO_ROOT } from './paths.ts';
+
+/**
+ * Where the cluster's images and addon manifests come from. This is the ONE
+ * place the choice is made; after it, booting follows a single code path.
+ *   local    — images built here from Go modules and Debian packages
+ *              (scripts/images, recorded in $CACHE/images/record.json); zero pulls.
+ *   upstream — kindest/node and the upstream addon manifests; the cluster pulls
+ *              from registries. For users with internet access; not testable here.
+ */
+export type ImageMode = 'local' | 'upstream';
+
+export interface ImageSource {
+  mode: ImageMode;
+  /** kind node image reference. */
+  nodeImage: string;
+  /** Images to copy into every node's containerd before addons start (empty upstream). */
+  loadImages: string[];
+  /** Images the manifests reference that the build did not produce (each would be a pull; boot warns). */
+  notBuilt: string[];
+  /** kind binary (path or name on PATH). */
+  kindBinary: string;
+  /** kubectl binary (path or name on PATH). */
+  kubectlBinary: string;
+  /** Calico manifest: file path or URL. */
+  calicoManifest: string;
+  /** Kyverno install manifest: file path or URL. */
+  kyvernoManifest: string;
+  probeImage: string;
+  serverImage: string;
+  /** True when the cluster must not pull anything (local mode). */
+  expectNoPulls: boolean;
+}
+
+export const PROBE_IMAGE = 'localhost/pci-harness/probe:v1';
+export const SERVER_IMAGE = 'localhost/pci-harness/server:v1';
+
+/** Versions that fit this machine's kernel/cgroups (shared/reference/airgap-cluster.md); used upstream only. */
+export const UPSTREAM = {
+  nodeImage: 'kindest/node:v1.34.0',
+  calicoManifest: 'https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/calico-vxlan.yaml',
+  kyvernoManifest: 'https://github.com/kyverno/kyverno/releases/download/v1.16.0/install.yaml',
+} as const;
+
+export function recordPath(): string {
+  return join(cacheDir(), 'images', 'record.json');
+}
+
+/**
+ * Image references in YAML text (`image: ref`, quoted or not). Used to load
+ * exactly the images the addon manifests and the PCI set will run — no more
+ * (the record also holds build-only images), no fewer (a missing one is a pull).
+ */
+export function referencedImages(yamlTexts: string[]): string[] {
+  const out = new Set<string>();
+  for (const text of yamlTexts) {
+    for (const m of text.matchAll(/^\s*-?\s*image:\s*["']?([^\s"'#]+)["']?/gm)) {
+      if (m[1] && !m[1].includes('${')) out.add(m[1]);
+    }
+  }
+  return [...out].sort();
+}
+
+function yamlTextsUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => readFileSync(join(dir, f), 'utf8'));
+}
+
+/**
+ * The image source for a boot. `auto` = local when scripts/images has written
+ * its record ($CACHE/images/record.json), upstream otherwise.
+ */
+export function chooseImageSource(
+  mode: ImageMode | 'auto' = 'auto',
+  record: BuildRecord | undefined = loadRecord(),
+  pciSetDir: string = join(REPO_ROOT, 'manifests', 'cluster'),
+): ImageSource {
+  const resolved: ImageMode = mode === 'auto' ? (record ? 'local' : 'upstream') : mode;
+  if (resolved === 'upstream') {
+    return {
+      mode: 'upstream',
+      nodeImage: UPSTREAM.nodeImage,
+      loadImages: [PROBE_IMAGE, SERVER_IMAGE],
+      notBuilt: [],
+      kindBinary: 'kind',
+      kubectlBinary: 'kubectl',
+      calicoManifest: UPSTREAM.calicoManifest,
+      kyvernoManifest: UPSTREAM.kyvernoManifest,
+      probeImage: PROBE_IMAGE,
+      serverImage: SERVER_IMAGE,
+      expectNoPulls: false,
+    };
+  }
+  if (!record) {
+    throw new InputError(`--images local: no image record at ${recordPath()}`, {
+      hint: 'build the images first: `pci-harness images build` (or use --images upstream on a machine with registry access)',
+    });
+  }
+  const node = record.images.find((i) => i.role === 'node');
+  const need = (key: string): string => {
+    const f = record.files[key]?.path;
+    if (!f) {
+      throw new InputError(`image record ${recordPath()} has no file "${key}"`, { hint: 'rebuild the images: `pci-harness images build`' });
+    }
+    return f;
+  };
+  if (!node) throw new InputError(`image record ${recordPath()} has no node image (role "node")`, { hint: 'rebuild the images: `pci-harness images build`' });
+  const refOf = (role: string, fallback: string) => record.images.find((i) => i.role === role)?.ref ?? fallback;
+  const calicoManifest = need('calico-manifest');
+  const kyvernoManifest = need('kyverno-manifest');
+  const probeImage = refOf('probe', PROBE_IMAGE);
+  const serverImage = refOf('server', SERVER_IMAGE);
+  const wanted = new Set([
+    ...referencedImages([readFileSync(calicoManifest, 'utf8'), readFileSync(kyvernoManifest, 'utf8'), ...yamlTextsUnder(pciSetDir)]),
+    probeImage,
+    serverImage,
+  ]);
+  const built = new Set(record.images.map((i) => i.ref));
+  return {
+    mode: 'local',
+    nodeImage: node.ref,
+    loadImages: [...wanted].filter((ref) => built.has(ref)).sort(),
+    notBuilt: [...wanted].filter((ref) => !built.has(ref)).sort(),
+    kindBinary: need('kind'),
+    kubectlBinary: record.files.kubectl?.path ?? 'kubectl',
+    calicoManifest,
+    kyvernoManifest,
+    probeImage,
+    serverImage,
+    expectNoPulls: true,
+  };
+}

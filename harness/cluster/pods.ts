@@ -1,0 +1,109 @@
+import { stringify } from 'yaml';
+import type { Cluster } from './provider.ts';
+import type { ProbePod } from './probe.ts';
+
+/**
+ * Pods the harness itself runs (probes, canary servers). Each one satisfies
+ * Pod Security "restricted" and the CDE Kyverno policy (non-root 65532, no
+ * escalation, ALL caps dropped, RuntimeDefault seccomp, read-only root, no
+ * token), so admission never blocks the harness's own instruments.
+ */
+export interface HarnessPodOptions {
+  namespace: string;
+  name: string;
+  image: string;
+  args?: string[];
+  labels?: Record<string, string>;
+  serviceAccountName?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: unknown[];
+  /** Container ports (name → port), for server pods. */
+  ports?: Record<string, number>;
+}
+
+export function harnessPod(o: HarnessPodOptions): Record<string, unknown> {
+  const spec: Record<string, unknown> = {
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    // The probe's PID 1 is `sleep`, which ignores SIGTERM: don't wait 30 s on delete.
+    terminationGracePeriodSeconds: 1,
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [
+      {
+        name: 'main',
+        image: o.image,
+        imagePullPolicy: 'IfNotPresent',
+        ...(o.args ? { args: o.args } : {}),
+        ...(o.ports ? { ports: Object.entries(o.ports).map(([name, containerPort]) => ({ name, containerPort, protocol: 'TCP' })) } : {}),
+        securityContext: {
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          runAsUser: 65532,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        resources: { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '64Mi' } },
+      },
+    ],
+  };
+  if (o.serviceAccountName) spec.serviceAccountName = o.serviceAccountName;
+  if (o.nodeSelector) spec.nodeSelector = o.nodeSelector;
+  if (o.tolerations) spec.tolerations = o.tolerations;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: o.name, namespace: o.namespace, labels: { 'app.kubernetes.io/managed-by': 'pci-harness', ...(o.labels ?? {}) } },
+    spec,
+  };
+}
+
+interface PodTemplateJson {
+  metadata?: { labels?: Record<string, string> };
+  spec?: { serviceAccountName?: string; nodeSelector?: Record<string, string>; tolerations?: unknown[] };
+}
+
+/**
+ * A probe pod that the network sees as the workload: same labels, service
+ * account, node selector and tolerations as the Deployment's pod template.
+ * Caveat: it also matches the workload's Service selector while it lives.
+ */
+export async function probeOptionsLike(cluster: Cluster, namespace: string, deployment: string, name: string): Promise<HarnessPodOptions> {
+  const { stdout } = await cluster.kubectl(['get', 'deployment', deployment, '-n', namespace, '-o', 'json']);
+  const tpl = (JSON.parse(stdout) as { spec: { template: PodTemplateJson } }).spec.template;
+  return {
+    namespace,
+    name,
+    image: cluster.images.probeImage,
+    labels: tpl.metadata?.labels,
+    serviceAccountName: tpl.spec?.serviceAccountName,
+    nodeSelector: tpl.spec?.nodeSelector,
+    tolerations: tpl.spec?.tolerations,
+  };
+}
+
+/** Create a pod and wait until Ready; on timeout the error says why (waiting reason, events). */
+export async function runPod(cluster: Cluster, o: HarnessPodOptions, timeoutMs = 90_000): Promise<ProbePod> {
+  await cluster.kubectl(['apply', '--server-side', '--field-manager=pci-harness', '-f', '-'], { input: stringify(harnessPod(o)) });
+  const r = await cluster.kubectl(['wait', '--for=condition=Ready', `pod/${o.name}`, '-n', o.namespace, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], { reject: false });
+  if (r.exitCode !== 0) {
+    const d = await cluster.kubectl(['describe', 'pod', o.name, '-n', o.namespace], { reject: false });
+    throw new Error(`pod ${o.namespace}/${o.name} not Ready after ${Math.ceil(timeoutMs / 1000)}s: ${r.stderr.trim()}\n${d.stdout.split('\n').slice(-15).join('\n')}`);
+  }
+  return { cluster, namespace: o.namespace, name: o.name };
+}
+
+export async function startProbePod(cluster: Cluster, o: Omit<HarnessPodOptions, 'image'> & { image?: string }): Promise<ProbePod> {
+  return runPod(cluster, { ...o, image: o.image ?? cluster.images.probeImage });
+}
+
+export async function podIP(cluster: Cluster, namespace: string, name: string): Promise<string> {
+  const { stdout } = await cluster.kubectl(['get', 'pod', name, '-n', namespace, '-o', 'jsonpath={.status.podIP}']);
+  if (!stdout.trim()) throw new Error(`pod ${namespace}/${name} has no IP`);
+  return stdout.trim();
+}
+
+export async function deletePod(cluster: Cluster, namespace: string, name: string): Promise<void> {
+  await cluster.kubectl(['delete', 'pod', name, '-n', namespace, '--ignore-not-found', '--wait=false'], { reject: false });
+}
