@@ -4,6 +4,15 @@
  */
 import type { Recipe } from "./recipe.ts";
 import { debianBase } from "./base/debian.ts";
+import { k8sBinaries } from "./node/k8s-binaries.ts";
+import { k8sImages } from "./node/k8s-images.ts";
+import { etcd } from "./node/etcd.ts";
+import { coredns } from "./node/coredns.ts";
+import { pause } from "./node/pause.ts";
+import { kind } from "./node/kind.ts";
+import { containerd, cniPlugins, crictl } from "./node/runtime.ts";
+import { kindNodeBase } from "./node/node-base.ts";
+import { kindNode } from "./node/node-image.ts";
 import { kyvernoCli } from "./kyverno/cli.ts";
 import { helm } from "./kyverno/helm.ts";
 import { kyverno } from "./kyverno/images.ts";
@@ -12,6 +21,17 @@ import { server } from "./server/recipe.ts";
 
 export const recipes: Recipe[] = [
   debianBase,
+  k8sBinaries,
+  k8sImages,
+  etcd,
+  coredns,
+  pause,
+  kind,
+  containerd,
+  cniPlugins,
+  crictl,
+  kindNodeBase,
+  kindNode,
   kyvernoCli,
   helm,
   kyverno,

@@ -84,7 +84,9 @@ export const debianBase: Recipe = {
       tags: [ref],
       dockerfile: [
         `FROM ${rawRef}`,
-        "ENV DEBIAN_FRONTEND=noninteractive",
+        // docker import leaves PATH unset; CRI runtimes resolve commands with the image's PATH.
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "ARG DEBIAN_FRONTEND=noninteractive",
         "RUN apt-get update && apt-get -y upgrade && apt-get clean && rm -rf /var/lib/apt/lists/*",
         'CMD ["bash"]',
         "",

@@ -1,0 +1,52 @@
+/**
+ * Recipe `etcd`: the etcd server at the version kubeadm wants (registry.k8s.io/etcd:<v>-0),
+ * built from go.etcd.io/etcd/server/v3 (its go.mod replaces siblings with ../ paths, so it
+ * is built through a wrapper module). Binary at /usr/local/bin/etcd like the upstream image.
+ */
+import { join } from "node:path";
+import type { Recipe } from "../recipe.ts";
+import { debianBaseRef } from "../base/debian.ts";
+import { imageConfig } from "../lib/config.ts";
+import { debianPackagesOfImage, dockerBuild } from "../lib/docker.ts";
+import { modulesOfBinary } from "../lib/go.ts";
+import { buildGoBinaries } from "../lib/gorecipe.ts";
+import { fileInputs } from "../lib/hash.ts";
+import { freshContext, place } from "./context.ts";
+import { kubeadmImages, refFor, tagOf } from "./kubeadm.ts";
+
+export const etcd: Recipe = {
+  name: "etcd",
+  dependsOn: ["debian-base", "k8s-binaries"],
+  inputs: () => [`kubernetes=${imageConfig().kubernetesVersion}`, ...fileInputs(import.meta.url, "./etcd.ts", "../lib/gorecipe.ts")],
+  async build(ctx) {
+    const ref = refFor(await kubeadmImages(ctx), "etcd");
+    const version = "v" + tagOf(ref).replace(/-\d+$/, ""); // 3.6.5-0 → v3.6.5
+    const main = "go.etcd.io/etcd/server/v3";
+    const { files } = await buildGoBinaries(
+      ctx,
+      {
+        name: "etcd",
+        module: main,
+        version,
+        mains: [main],
+        rename: { [main]: "etcd" },
+        ldflags: () => "-s -w",
+        recipeFile: import.meta.url,
+      },
+      version,
+    );
+    const binary = files.etcd ?? "";
+    const dir = freshContext(join(ctx.workDir, "image"));
+    place(binary, dir, "etcd");
+    ctx.log(`image ${ref}`);
+    const digest = await dockerBuild(ctx, {
+      contextDir: dir,
+      tags: [ref],
+      dockerfile: [`FROM ${debianBaseRef(ctx.deps)}`, "COPY etcd /usr/local/bin/etcd", 'CMD ["/usr/local/bin/etcd"]', ""].join("\n"),
+    });
+    return {
+      images: [{ role: "etcd", ref, digest, goModules: modulesOfBinary(binary), debianPackages: await debianPackagesOfImage(ctx, ref) }],
+      files,
+    };
+  },
+};
