@@ -8,6 +8,7 @@
  */
 import { chmod, cp, mkdir, rm } from 'node:fs/promises';
 import type { BuildContext } from '../recipe.ts';
+import { goEnv, goVersion } from '../lib/go.ts';
 
 export interface PinnedModule {
   module: string;
@@ -35,7 +36,7 @@ export async function downloadModule(ctx: BuildContext, pin: PinnedModule): Prom
   // instead, because the proxy mirror does not serve every checksum-database record.
   const out = await ctx.run('go', ['mod', 'download', '-json', `${pin.module}@${pin.version}`], {
     cwd: ctx.workDir,
-    env: { GONOSUMDB: pin.module, GOFLAGS: '-modcacherw -buildvcs=false' },
+    env: goEnv({ GONOSUMDB: pin.module, GOFLAGS: '-modcacherw -buildvcs=false' }),
   });
   const info = JSON.parse(out) as GoModDownloadJson;
   if (info.Error) throw new Error(`go mod download ${pin.module}@${pin.version}: ${info.Error}`);
@@ -89,13 +90,13 @@ export async function goBuild(ctx: BuildContext, opts: GoBuildOptions): Promise<
   args.push('-o', opts.output, ...opts.packages);
   await ctx.run('nice', args, {
     cwd: opts.cwd,
-    env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '-buildvcs=false', ...opts.env },
+    env: goEnv({ GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '-buildvcs=false', ...opts.env }),
   });
 }
 
 /** The modules actually linked into a binary (`go version -m`), for the supply-chain record. */
 export async function modulesInBinary(ctx: BuildContext, binary: string): Promise<Array<{ module: string; version: string }>> {
-  const out = await ctx.run('go', ['version', '-m', binary]);
+  const out = await ctx.run('go', ['version', '-m', binary], { env: goEnv() });
   const modules: Array<{ module: string; version: string }> = [];
   for (const line of out.split('\n')) {
     const fields = line.trim().split(/\s+/);
@@ -106,10 +107,7 @@ export async function modulesInBinary(ctx: BuildContext, binary: string): Promis
   return modules;
 }
 
-/** The Go toolchain version (`go env GOVERSION`): part of every Go recipe's cache key. */
+/** The Go toolchain version: part of every Go recipe's cache key. */
 export async function goToolchain(): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
-  const { stdout } = await promisify(execFile)('go', ['env', 'GOVERSION']);
-  return `go toolchain ${stdout.trim()}`;
+  return `go toolchain ${goVersion()}`;
 }

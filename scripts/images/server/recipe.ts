@@ -10,6 +10,7 @@ import type { BuildContext, Recipe, RecipeOutput } from '../recipe.ts';
 import { buildImage, freshContext, imageId } from '../kyverno/docker.ts';
 import { goBuild, goToolchain } from '../kyverno/gomodule.ts';
 import { fileContents } from '../kyverno/recipe-files.ts';
+import { goVersion } from '../lib/go.ts';
 
 export const SERVER_REF = 'localhost/pci-harness/server:v1';
 
@@ -25,14 +26,13 @@ export const server: Recipe = {
     await mkdir(`${ctx.workDir}/src`, { recursive: true });
     for (const f of ['main.go', 'go.mod']) await cp(`${src}/${f}`, `${ctx.workDir}/src/${f}`);
     await goBuild(ctx, { cwd: `${ctx.workDir}/src`, packages: ['.'], output: `${dir}/server` });
-    const goVersion = (await ctx.run('go', ['env', 'GOVERSION'])).trim();
     await buildImage(ctx, {
       refs: [SERVER_REF],
       contextDir: dir,
       dockerfile: ['FROM scratch', 'COPY server /server', 'USER 65532:65532', 'ENTRYPOINT ["/server"]', 'CMD ["--listen", "8080"]', ''].join('\n'),
     });
     return {
-      images: [{ role: 'server', ref: SERVER_REF, digest: await imageId(ctx, SERVER_REF), goModules: [{ module: 'std', version: goVersion }] }],
+      images: [{ role: 'server', ref: SERVER_REF, digest: await imageId(ctx, SERVER_REF), goModules: [{ module: 'std', version: goVersion() }] }],
       files: {},
     };
   },
