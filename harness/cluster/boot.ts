@@ -56,7 +56,7 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   const layout = opts.layout ?? 'pci-calico';
   const name = opts.name ?? newClusterName();
   const manifestsDir = opts.manifestsDir ?? join(REPO_ROOT, 'manifests');
-  const images = typeof opts.images === 'object' ? opts.images : chooseImageSource(opts.images ?? 'auto', undefined, join(manifestsDir, 'cluster'));
+  const images = typeof opts.images === 'object' ? opts.images : chooseImageSource(opts.images ?? 'auto', { pciSetDir: join(manifestsDir, 'cluster') });
   const provider = opts.provider ?? new KindProvider({ manifestsDir, loadMethod: opts.loadMethod });
   const progress = new Progress(name, opts.log ?? stderrSink);
   const pciSet = opts.pciSet ?? layout === 'pci-calico';

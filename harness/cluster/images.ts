@@ -59,7 +59,8 @@ export function referencedImages(yamlTexts: string[]): string[] {
   const out = new Set<string>();
   for (const text of yamlTexts) {
     for (const m of text.matchAll(/^\s*-?\s*image:\s*["']?([^\s"'#]+)["']?/gm)) {
-      if (m[1] && !m[1].includes('${')) out.add(m[1]);
+      // Skip placeholders and wildcard patterns (Kyverno `image: "registry/*"`).
+      if (m[1] && !/[${}*?]/.test(m[1])) out.add(m[1]);
     }
   }
   return [...out].sort();
@@ -78,9 +79,11 @@ function yamlTextsUnder(dir: string): string[] {
  */
 export function chooseImageSource(
   mode: ImageMode | 'auto' = 'auto',
-  record: BuildRecord | undefined = loadRecord(),
-  pciSetDir: string = join(REPO_ROOT, 'manifests', 'cluster'),
+  opts: { record?: BuildRecord | null; pciSetDir?: string } = {},
 ): ImageSource {
+  // `record: null` = "no record" (tests); absent = read $CACHE/images/record.json.
+  const record = 'record' in opts ? (opts.record ?? undefined) : loadRecord();
+  const pciSetDir = opts.pciSetDir ?? join(REPO_ROOT, 'manifests', 'cluster');
   const resolved: ImageMode = mode === 'auto' ? (record ? 'local' : 'upstream') : mode;
   if (resolved === 'upstream') {
     return {
