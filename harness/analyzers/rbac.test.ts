@@ -190,7 +190,8 @@ roleRef: { kind: ClusterRole, name: edit, apiGroup: rbac.authorization.k8s.io }
     expect(bob?.grants.every((g) => g.scope === 'ingress')).toBe(true);
   });
 
-  it('handles 200 bindings quickly', () => {
+  // Speed is measured by scripts/bench.ts, not asserted here (timed tests flake on shared CI cores).
+  it('resolves 200 bindings to their subjects', () => {
     const docs: string[] = [];
     for (let i = 0; i < 200; i++) {
       docs.push(`apiVersion: rbac.authorization.k8s.io/v1
@@ -200,9 +201,7 @@ subjects: [{ kind: User, name: u${i % 20}, apiGroup: rbac.authorization.k8s.io }
 roleRef: { kind: ClusterRole, name: ${i % 2 ? 'view' : 'edit'}, apiGroup: rbac.authorization.k8s.io }`);
     }
     const set = base({ 'cluster/many.yaml': docs.join('\n---\n') });
-    const t0 = performance.now();
     const eff = effectivePermissions(set);
-    expect(performance.now() - t0).toBeLessThan(2000);
     expect(eff.subjects.find((s) => s.subject.name === 'u3')?.grants.length).toBeGreaterThan(0);
   });
 });
