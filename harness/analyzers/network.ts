@@ -107,7 +107,26 @@ function defaultDenyResults(set: ManifestSet, m: Reachability): CheckResult[] {
 }
 
 const portText = (port: number, protocol: string) => `${port}/${protocol}`;
-const ruleText = (p: Policy, r: Rule) => `NetworkPolicy ${p.namespace}/${p.name} (${r.path.slice(1).join('.')}, ${p.obj.source.file}:${p.obj.lineOf(r.path)})`;
+// Memoised: resolving a YAML line is the slow part when a broad rule admits thousands of cells.
+const ruleTexts = new WeakMap<Rule, string>();
+const ruleText = (p: Policy, r: Rule): string => {
+  let t = ruleTexts.get(r);
+  if (t === undefined) {
+    t = `NetworkPolicy ${p.namespace}/${p.name} (${r.path.slice(1).join('.')}, ${p.obj.source.file}:${p.obj.lineOf(r.path)})`;
+    ruleTexts.set(r, t);
+  }
+  return t;
+};
+const ruleAnchors = new WeakMap<Rule, { file?: string; line?: number; object?: string }>();
+const ruleAnchor = (p: Policy, r: Rule) => {
+  let a = ruleAnchors.get(r);
+  if (!a) {
+    const { file, line, object } = at(p.obj, { check: '', requirement: '', status: 'fail', message: '' }, r.path);
+    a = { ...(file !== undefined ? { file } : {}), ...(line !== undefined ? { line } : {}), ...(object !== undefined ? { object } : {}) };
+    ruleAnchors.set(r, a);
+  }
+  return a;
+};
 const nsOf = (e: Endpoint) => (e.external ? 'the outside world' : e.namespace);
 
 function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
@@ -156,11 +175,11 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
     }
     const noPort = declaredPort ? '' : ` (note: ${toKey} declares no containerPort ${portText(f.port, protocol)}, so named ports cannot resolve to it)`;
     if (!v.egress.allowed) {
-      const p = v.egress.selectedBy[0] as Policy;
+      const p = closest(v.egress.selectedBy, 'egress');
       out.push(at(p.obj, { check, requirement, status: 'fail', message: `declared flow ${flowText} is blocked: ${src.namespace} has no egress rule admitting ${toKey} on ${portText(f.port, protocol)} for ${fromKey} (egress policies selecting it: ${v.egress.selectedBy.map((x) => x.name).join(', ')}); add the egress half${noPort}` }));
     }
     if (!v.ingress.allowed) {
-      const p = v.ingress.selectedBy[0] as Policy;
+      const p = closest(v.ingress.selectedBy, 'ingress');
       out.push(at(p.obj, { check, requirement, status: 'fail', message: `declared flow ${flowText} is blocked: ${dst.namespace} has no ingress rule admitting ${fromKey} on ${portText(f.port, protocol)} to ${toKey} (ingress policies selecting it: ${v.ingress.selectedBy.map((x) => x.name).join(', ')}); add the ingress half${noPort}` }));
     }
   });
@@ -196,7 +215,7 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
     const blame = reason[dir];
     const side = dir === 'ingress' ? d : s;
     const first = blame.allowedBy[0];
-    const anchor = first ? at(first.policy.obj, { check, requirement, status: 'fail', message: '' }, first.rule.path) : at(anchorFor(side, m, ft), { check, requirement, status: 'fail', message: '' });
+    const anchor = first ? { check, requirement, status: 'fail' as const, message: '', ...ruleAnchor(first.policy, first.rule) } : at(anchorFor(side, m, ft), { check, requirement, status: 'fail', message: '' });
     const why = blame.isolated
       ? `${dir} admitted by ${blame.allowedBy.map((r) => ruleText(r.policy, r.rule)).join(' and ')}`
       : `no NetworkPolicy selects ${side.label} for ${dir} in ${nsOf(side)}`;
@@ -226,6 +245,11 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
     if (!failedOutOf.has(ns)) out.push(at(anchor, { check, requirement: '1.3.2', status: 'pass', message: `every undeclared flow out of ${ns} is denied (destinations: all workloads, kube-dns, attacker pods, ${m.model.external.label})` }));
   }
   return out;
+}
+
+/** Where a missing half belongs: a policy that already has rules in that direction for the pod, else the first selecting one. */
+function closest(selectedBy: Policy[], dir: 'ingress' | 'egress'): Policy {
+  return selectedBy.find((p) => (p[dir]?.length ?? 0) > 0) ?? (selectedBy[0] as Policy);
 }
 
 /** The object to point at when nothing selects a pod: its workload, else its namespace. */
