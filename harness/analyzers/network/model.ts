@@ -40,8 +40,15 @@ export interface Endpoint {
 
 export const EXTERNAL_IP = '203.0.113.10'; // TEST-NET-3 (RFC 5737): an address outside any cluster
 export const EXTERNAL_IP_PARSED = parseIp(EXTERNAL_IP) as { family: 4 | 6; value: bigint };
-/** Ports probed on destinations that declare none (attackers, the outside world). */
+/**
+ * Ports probed on destinations that declare none (attackers, the outside
+ * world). 53 is in the set because a rogue DNS server is a classic
+ * exfiltration path: a DNS rule whose peers are split (namespace OR pod
+ * instead of namespace AND pod) lets CDE pods talk to any pod in kube-system.
+ */
 export const PROBE_PORTS: Port[] = [
+  { port: 53, protocol: 'UDP' },
+  { port: 53, protocol: 'TCP' },
   { port: 80, protocol: 'TCP' },
   { port: 443, protocol: 'TCP' },
 ];
@@ -129,7 +136,10 @@ export function buildModel(set: ManifestSet): Model {
   }
   add(KUBE_DNS.namespace, KUBE_DNS.labels, KUBE_DNS.ports, { kind: 'kube-dns', namespace: KUBE_DNS.namespace, name: KUBE_DNS.name });
   add(ATTACKER.namespace, ATTACKER.labels, PROBE_PORTS, { kind: 'attacker', namespace: ATTACKER.namespace, name: ATTACKER.name });
-  for (const ns of inScope) add(ns, {}, PROBE_PORTS, { kind: 'attacker', namespace: ns, name: UNLABELLED });
+  // An unlabelled (compromised or rogue) pod in every namespace the set knows, not only the CDE ones:
+  // a peer that selects a whole namespace (ingress, kube-system) must show up as too broad.
+  const attackerNamespaces = new Set([...inScope, ...nsObjects.keys(), KUBE_DNS.namespace]);
+  for (const ns of attackerNamespaces) add(ns, {}, PROBE_PORTS, { kind: 'attacker', namespace: ns, name: UNLABELLED });
   const external: Endpoint = {
     id: endpoints.length,
     external: true,
