@@ -40,6 +40,18 @@ function namespaceLabelResults(set: ManifestSet): CheckResult[] {
       continue;
     }
     const labels = obj.object.metadata.labels ?? {};
+    // The scope label is what Kyverno's policies and the default-deny generator select on:
+    // a declared CDE namespace without it silently drops out of both.
+    const missingScope = Object.entries(scope.spec.scopeLabel ?? {}).filter(([k, v]) => labels[k] !== v);
+    out.push(
+      at(
+        obj,
+        missingScope.length
+          ? { check, requirement: REQ, status: 'fail', message: `namespace ${ns} is declared in scope but lacks the scope label ${missingScope.map(([k, v]) => `${k}=${v}`).join(', ')}: Kyverno policies and the default-deny generator select on it; add the label` }
+          : { check, requirement: REQ, status: 'pass', message: `namespace ${ns} carries the scope label` },
+        ['metadata', 'labels'],
+      ),
+    );
     for (const mode of ['enforce', 'audit', 'warn'] as const) {
       const problems: string[] = [];
       const level = labels[`${PREFIX}${mode}`];
