@@ -83,7 +83,7 @@ describe('pod-security analyzer', () => {
     const rs = run();
     expect(fails(rs)).toEqual([]);
     expect(rs.filter((r) => r.check === 'pod-security.restricted' && r.status === 'pass')).toHaveLength(2);
-    expect(rs.filter((r) => r.check === 'pod-security.namespace-labels' && r.status === 'pass')).toHaveLength(3);
+    expect(rs.filter((r) => r.check === 'pod-security.namespace-labels' && r.status === 'pass')).toHaveLength(4) // scope label + enforce, audit, warn;
     expect(rs.find((r) => r.check === 'pod-security.enforced')?.status).toBe('pass'); // baseline in tools
   });
 
@@ -183,5 +183,15 @@ describe('pod-security analyzer', () => {
     const f = fails(run((d) => ((d['w.yaml'] as Doc[])[2] as Doc).spec.jobTemplate.spec.template.spec.containers[0].securityContext = { privileged: true }));
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ check: 'pod-security.enforced', object: 'CronJob/tools/report' });
+  });
+});
+
+describe('scope label', () => {
+  it('a declared CDE namespace without the scope label fails namespace-labels naming 2.2.1', () => {
+    const rs = run((d) => {
+      for (const doc of Object.values(d).flat() as Doc[]) if (doc.kind === 'Namespace' && doc.metadata.labels?.['pci-scope']) delete doc.metadata.labels['pci-scope'];
+    });
+    const f = fails(rs).filter((r) => r.check === 'pod-security.namespace-labels');
+    expect(f.some((r) => r.requirement === '2.2.1' && /lacks the scope label pci-scope=in-scope/.test(r.message))).toBe(true);
   });
 });
