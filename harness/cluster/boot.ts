@@ -25,6 +25,8 @@ export interface BootOptions {
   provider?: ClusterProvider;
   loadMethod?: LoadMethod;
   log?: ProgressSink;
+  /** Control-plane node only (default false). */
+  singleNode?: boolean;
   /** Leave a failed cluster running for debugging (default false: failures clean up too). */
   keepOnFailure?: boolean;
 }
@@ -73,7 +75,7 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
     progress.log(`deleted in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   };
   try {
-    cluster = await provider.create({ name, layout, images, progress });
+    cluster = await provider.create({ name, layout, images, progress, singleNode: opts.singleNode });
     const c = cluster;
     if (layout === 'pci-calico') {
       await progress.step('Calico', async () => {

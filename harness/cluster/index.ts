@@ -9,3 +9,4 @@ export { startProbePod, probeOptionsLike, runPod, deletePod, podIP } from './pod
 export { runCanary, canaryFor, requireEnforcement, networkCheckStatus, EnforcementError, type CanaryResult, type CanaryVerdict } from './canary.ts';
 export { assertNoPulls, findPulls } from './pulls.ts';
 export { StepError } from './progress.ts';
+export { attachCluster, clusterRef, type ClusterRef } from './attach.ts';

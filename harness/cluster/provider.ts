@@ -21,6 +21,8 @@ export interface ClusterSpec {
   layout: ClusterLayout;
   images: ImageSource;
   progress: Progress;
+  /** Control-plane node only (small clusters such as the kindnet canary). */
+  singleNode?: boolean;
 }
 
 export interface Cluster {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { InputError } from '../../errors.ts';
 import { REPO_ROOT } from '../paths.ts';
-import { newEncryptionKey, renderClusterConfig, renderTemplate } from './config.ts';
+import { controlPlaneOnly, newEncryptionKey, renderClusterConfig, renderTemplate } from './config.ts';
 
 const manifestsDir = join(REPO_ROOT, 'manifests');
 const dirs: string[] = [];
@@ -59,5 +59,17 @@ describe.each(['pci-calico', 'kindnet'])('renderClusterConfig(%s) with the shipp
     // A second cluster gets its own key.
     const r2 = renderClusterConfig({ manifestsDir, layout, workDir: work() });
     expect(readFileSync(join(r2.controlPlaneDir, 'encryption-config.yaml'), 'utf8')).not.toContain(secret);
+  });
+});
+
+describe('controlPlaneOnly', () => {
+  it('keeps the control-plane node with its mounts and drops the workers', () => {
+    const r = renderClusterConfig({ manifestsDir, layout: 'kindnet', workDir: work(), singleNode: true });
+    const cfg = parse(readFileSync(r.kindConfigPath, 'utf8')) as { nodes: Array<{ role: string; extraMounts?: unknown[] }> };
+    expect(cfg.nodes.map((n) => n.role)).toEqual(['control-plane']);
+    expect(cfg.nodes[0]!.extraMounts).toHaveLength(2);
+  });
+  it('refuses a config without a control plane', () => {
+    expect(() => controlPlaneOnly('kind: Cluster\nnodes:\n  - role: worker\n')).toThrow(/no control-plane/);
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 import { InputError } from '../../errors.ts';
 
 /** `${NAME}` placeholders, as used in manifests/kind/*.yaml and manifests/control-plane/encryption-config.yaml. */
@@ -48,7 +49,7 @@ export interface RenderedConfig {
  * work dir. The key exists only in `<workDir>/control-plane/encryption-config.yaml`
  * (0600) and inside the cluster; the work dir is deleted with the cluster.
  */
-export function renderClusterConfig(opts: { manifestsDir: string; layout: string; workDir: string }): RenderedConfig {
+export function renderClusterConfig(opts: { manifestsDir: string; layout: string; workDir: string; singleNode?: boolean }): RenderedConfig {
   const controlPlaneDir = join(opts.workDir, 'control-plane');
   const auditLogDir = join(opts.workDir, 'audit');
   mkdirSync(controlPlaneDir, { recursive: true, mode: 0o700 });
@@ -71,8 +72,23 @@ export function renderClusterConfig(opts: { manifestsDir: string; layout: string
     AUDIT_DIR: auditLogDir,
   };
   const kindFile = join(opts.manifestsDir, 'kind', `${opts.layout}.yaml`);
-  const kindConfig = renderTemplate(readFileSync(kindFile, 'utf8'), vars, kindFile);
+  let kindConfig = renderTemplate(readFileSync(kindFile, 'utf8'), vars, kindFile);
+  if (opts.singleNode) kindConfig = controlPlaneOnly(kindConfig);
   const kindConfigPath = join(opts.workDir, 'kind-config.yaml');
   writeFileSync(kindConfigPath, kindConfig, { mode: 0o644 });
   return { kindConfigPath, controlPlaneDir, auditLogDir };
+}
+
+/**
+ * Keep only the control-plane node (for small clusters such as the kindnet
+ * canary). kind removes the control-plane taint on single-node clusters, so
+ * pods schedule there.
+ */
+export function controlPlaneOnly(kindConfigText: string): string {
+  const doc = parseDocument(kindConfigText);
+  const nodes = doc.toJS() as { nodes?: Array<{ role?: string }> };
+  const keep = (nodes.nodes ?? []).filter((n) => n.role === 'control-plane');
+  if (keep.length === 0) throw new Error('kind config has no control-plane node');
+  doc.set('nodes', doc.createNode(keep));
+  return doc.toString();
 }

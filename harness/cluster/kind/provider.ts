@@ -40,7 +40,7 @@ export class KindProvider implements ClusterProvider {
     recordRun(name, this.name);
     deleteOnInterrupt(name, () => this.delete(name));
 
-    const rendered = renderClusterConfig({ manifestsDir: this.#manifestsDir, layout: spec.layout, workDir });
+    const rendered = renderClusterConfig({ manifestsDir: this.#manifestsDir, layout: spec.layout, workDir, singleNode: spec.singleNode });
     const kubeconfigPath = join(workDir, 'kubeconfig');
     try {
       await progress.step('docker network', () => ensureNetwork(name, name));

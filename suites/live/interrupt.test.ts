@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { run } from '../../harness/cluster/exec.ts';
+import { containersOf, KIND_CLUSTER_LABEL, pciNetworks, volumesOf } from '../../harness/cluster/kind/docker.ts';
+import { clusterWorkDir, REPO_ROOT, runsDir } from '../../harness/cluster/paths.ts';
+import { newClusterName } from '../../harness/cluster/boot.ts';
+
+/**
+ * (e) An interrupted boot leaves nothing behind. The boot runs in a real child
+ * process; SIGINT arrives while `kind create cluster` is creating nodes (the
+ * worst moment: kind's own children are mid-`docker run`).
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('interrupting a boot', () => {
+  it('SIGINT mid-boot: exit 130, and no container, network, volume, run record or key dir of that cluster remains', async () => {
+    const name = newClusterName();
+    const child = execa(process.execPath, [join(REPO_ROOT, 'harness/cluster/main.ts'), 'up', '--layout', 'kindnet', '--no-pci-set', '--name', name], {
+      reject: false,
+      all: true,
+    });
+    let exited = false;
+    void child.then(() => {
+      exited = true;
+    });
+    // Wait until kind has created at least one node container.
+    let ids: string[] = [];
+    for (let i = 0; i < 240 && ids.length === 0; i++) {
+      await sleep(500);
+      ids = await containersOf(name);
+      if (exited) break;
+    }
+    expect(ids.length, 'kind never created a node container').toBeGreaterThan(0);
+    await sleep(2000);
+    const volumes = await volumesOf(await containersOf(name));
+    const networks = [...(await pciNetworks()).entries()].filter(([, owner]) => owner === name).map(([net]) => net);
+    expect(networks).toEqual([name]);
+
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, String(result.all).slice(-2000)).toBe(130);
+    expect(String(result.all)).toMatch(/SIGINT received — deleting/);
+
+    expect(await containersOf(name)).toEqual([]);
+    const leftover = (await run('docker', ['ps', '-a', '-q', '--filter', `label=${KIND_CLUSTER_LABEL}=${name}`])).stdout.trim();
+    expect(leftover).toBe('');
+    expect([...(await pciNetworks()).values()]).not.toContain(name);
+    const allVolumes = (await run('docker', ['volume', 'ls', '-q'])).stdout.split('\n');
+    for (const v of volumes) expect(allVolumes).not.toContain(v);
+    expect(existsSync(join(runsDir(), `${name}.json`))).toBe(false);
+    expect(existsSync(clusterWorkDir(name))).toBe(false);
+  });
+});
