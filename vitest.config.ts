@@ -17,6 +17,8 @@ export default defineConfig({
         test: {
           name: 'live',
           include: ['suites/live/**/*.test.ts'],
+          // One shared PCI cluster for every live file, always deleted afterwards (harness/cluster/README.md).
+          globalSetup: ['suites/live/global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 1_800_000,
           fileParallelism: false,
