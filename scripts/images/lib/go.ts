@@ -105,7 +105,7 @@ export async function goBuild(ctx: BuildContext, spec: GoBuildSpec): Promise<voi
 
 /** Modules compiled into a Go binary (`go version -m`): main module first, replacements resolved. */
 export function modulesOfBinary(binary: string): Array<{ module: string; version: string }> {
-  const text = execFileSync(join(GO_BIN_DIR, "go"), ["version", "-m", binary]).toString();
+  const text = execFileSync(join(GO_BIN_DIR, "go"), ["version", "-m", binary], { stdio: ["ignore", "pipe", "ignore"] }).toString();
   const mods: Array<{ module: string; version: string }> = [];
   for (const line of text.split("\n")) {
     const f = line.split("\t").filter(Boolean);

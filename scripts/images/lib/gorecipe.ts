@@ -43,7 +43,6 @@ export function goBinaryRecipe(spec: GoBinarySpec): Recipe {
       `tags=${(spec.tags ?? []).join(",")}`,
       `go=${goVersion()}`,
       ...fileInputs(spec.recipeFile, spec.recipeFile),
-      ...fileInputs(import.meta.url, "./gorecipe.ts", "./go.ts"),
     ],
     async build(ctx: BuildContext) {
       return buildGoBinaries(ctx, spec, version());

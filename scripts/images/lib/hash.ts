@@ -18,7 +18,7 @@ export function fileInputs(base: string, ...paths: string[]): string[] {
   const dir = base.startsWith("file:") ? dirname(fileURLToPath(base)) : base;
   const out: string[] = [];
   for (const p of paths) {
-    const abs = resolve(dir, p);
+    const abs = p.startsWith("file:") ? fileURLToPath(p) : resolve(dir, p);
     for (const f of listFiles(abs)) {
       out.push(`file:${relative(repoImages, f)}:${sha256(readFileSync(f))}`);
     }

@@ -5,7 +5,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ImageRecord, RecipeOutput } from "../recipe.ts";
+import { modulesOfBinary } from "./go.ts";
 import { paths } from "./paths.ts";
+
+/** Go binaries carry their module list (`go version -m`); other files get none. */
+function goModulesOfFile(path: string): { goModules?: Array<{ module: string; version: string }> } {
+  try {
+    const mods = modulesOfBinary(path);
+    return mods.length ? { goModules: mods } : {};
+  } catch {
+    return {};
+  }
+}
 
 export interface Stamp {
   recipe: string;
@@ -24,7 +35,7 @@ export interface BuildRecord {
   /** Every image, with the recipe that built it. */
   images: Array<ImageRecord & { recipe: string; key: string }>;
   /** Every named file (binaries, manifests): name → path + producing recipe. */
-  files: Record<string, { path: string; recipe: string }>;
+  files: Record<string, { path: string; recipe: string; goModules?: Array<{ module: string; version: string }> }>;
   recipes: Array<{ name: string; key: string; builtAt: string; seconds: number; go?: string }>;
 }
 
@@ -56,7 +67,9 @@ export function recordFromStamps(stamps: Stamp[], kubernetesVersion: string): Bu
   for (const s of stamps) {
     rec.recipes.push({ name: s.recipe, key: s.key, builtAt: s.builtAt, seconds: s.seconds, go: s.env.go });
     for (const img of s.output.images) rec.images.push({ ...img, recipe: s.recipe, key: s.key });
-    for (const [name, path] of Object.entries(s.output.files)) rec.files[name] = { path, recipe: s.recipe };
+    for (const [name, path] of Object.entries(s.output.files)) {
+      rec.files[name] = { path, recipe: s.recipe, ...goModulesOfFile(path) };
+    }
   }
   return rec;
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Recipe } from "../recipe.ts";
 import { imageConfig } from "../lib/config.ts";
 import { dockerBuild } from "../lib/docker.ts";
-import { modulesOfBinary } from "../lib/go.ts";
+import { goVersion, modulesOfBinary } from "../lib/go.ts";
 import { buildGoBinaries } from "../lib/gorecipe.ts";
 import { fileInputs } from "../lib/hash.ts";
 import { freshContext, place } from "./context.ts";
@@ -15,7 +15,7 @@ import { kubeadmImages, refFor, tagOf } from "./kubeadm.ts";
 export const coredns: Recipe = {
   name: "coredns",
   dependsOn: ["k8s-binaries"],
-  inputs: () => [`kubernetes=${imageConfig().kubernetesVersion}`, ...fileInputs(import.meta.url, "./coredns.ts", "../lib/gorecipe.ts")],
+  inputs: () => [`kubernetes=${imageConfig().kubernetesVersion}`, `go=${goVersion()}`, ...fileInputs(import.meta.url, "./coredns.ts")],
   async build(ctx) {
     const ref = refFor(await kubeadmImages(ctx), "coredns");
     const version = tagOf(ref);

@@ -8,7 +8,7 @@ import type { Recipe } from "../recipe.ts";
 import { debianBaseRef } from "../base/debian.ts";
 import { imageConfig } from "../lib/config.ts";
 import { debianPackagesOfImage, dockerBuild } from "../lib/docker.ts";
-import { modulesOfBinary } from "../lib/go.ts";
+import { goVersion, modulesOfBinary } from "../lib/go.ts";
 import { buildGoBinaries } from "../lib/gorecipe.ts";
 import { fileInputs } from "../lib/hash.ts";
 import { freshContext, place } from "./context.ts";
@@ -17,7 +17,7 @@ import { kubeadmImages, refFor, tagOf } from "./kubeadm.ts";
 export const etcd: Recipe = {
   name: "etcd",
   dependsOn: ["debian-base", "k8s-binaries"],
-  inputs: () => [`kubernetes=${imageConfig().kubernetesVersion}`, ...fileInputs(import.meta.url, "./etcd.ts", "../lib/gorecipe.ts")],
+  inputs: () => [`kubernetes=${imageConfig().kubernetesVersion}`, `go=${goVersion()}`, ...fileInputs(import.meta.url, "./etcd.ts")],
   async build(ctx) {
     const ref = refFor(await kubeadmImages(ctx), "etcd");
     const version = "v" + tagOf(ref).replace(/-\d+$/, ""); // 3.6.5-0 → v3.6.5

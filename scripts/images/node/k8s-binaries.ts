@@ -46,7 +46,7 @@ export const k8sBinaries: Recipe = {
   inputs: () => [
     `kubernetes=${imageConfig().kubernetesVersion}`,
     `go=${goVersion()}`,
-    ...fileInputs(import.meta.url, "./k8s-binaries.ts", "../lib/go.ts"),
+    ...fileInputs(import.meta.url, "./k8s-binaries.ts"),
   ],
   async build(ctx) {
     const version = imageConfig().kubernetesVersion;
