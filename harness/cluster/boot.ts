@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadManifestDir } from '../manifests/load.ts';
 import { applyFile, applyObjects, planApply, rolloutsOf } from './apply.ts';
-import { sweepStale } from './cleanup.ts';
+import { isShuttingDown, sweepStale } from './cleanup.ts';
 import { chooseImageSource, type ImageMode, type ImageSource } from './images.ts';
 import { KindProvider, withFailureLogs } from './kind/provider.ts';
 import type { LoadMethod } from './kind/load.ts';
@@ -99,6 +99,8 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
     if (images.expectNoPulls) await progress.step('assert zero image pulls', () => assertNoPulls(c));
   } catch (e) {
     const err = e instanceof StepError ? e : new StepError('boot', e);
+    // Interrupted: the signal handler owns cleanup and exits; don't race it.
+    if (isShuttingDown()) await new Promise(() => {});
     if (cluster && err.lookAt.length === 0) {
       const withLogs = await withFailureLogs(name, images.kindBinary, err);
       err.lookAt.push(...withLogs.lookAt.filter((l) => !err.lookAt.includes(l)));

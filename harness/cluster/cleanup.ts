@@ -120,6 +120,16 @@ export function deleteOnInterrupt(name: string, del: () => Promise<void>): () =>
   return () => active.delete(name);
 }
 
+/** Stop tracking a cluster (it was deleted normally). */
+export function forgetOnInterrupt(name: string): void {
+  active.delete(name);
+}
+
+/** True once SIGINT/SIGTERM cleanup has started: boot's own failure path then stays out of its way. */
+export function isShuttingDown(): boolean {
+  return shuttingDown;
+}
+
 export function activeClusters(): string[] {
   return [...active.keys()];
 }

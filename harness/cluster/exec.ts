@@ -10,6 +10,8 @@ const running = new Set<ResultPromise>();
 
 export interface RunOptions {
   input?: string | Buffer;
+  /** Stream this file to stdin (large image tarballs). */
+  inputFile?: string;
   env?: Record<string, string>;
   cwd?: string;
   /** Milliseconds before the command is killed (default: none). */
@@ -44,7 +46,7 @@ export class CommandError extends Error {
 
 export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const child = execa(cmd, args, {
-    input: opts.input,
+    ...(opts.inputFile ? { inputFile: opts.inputFile } : { input: opts.input }),
     env: opts.env,
     cwd: opts.cwd,
     timeout: opts.timeoutMs,

@@ -1,6 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { run } from '../exec.ts';
 
 /**
@@ -29,11 +28,7 @@ export async function loadImagesWithCtr(nodes: string[], images: string[], scrat
     await Promise.all(
       nodes.map(async (node) => {
         // kind nodes use the overlayfs snapshotter (kind images/base/files/etc/containerd/config.toml).
-        const r = await execa('docker', ['exec', '-i', node, 'ctr', '--namespace=k8s.io', 'images', 'import', '--all-platforms', '--digests', '--snapshotter=overlayfs', '-'], {
-          inputFile: tar,
-          reject: false,
-        });
-        if (r.exitCode !== 0) throw new Error(`ctr import on ${node} exited ${r.exitCode}: ${String(r.stderr).slice(-2000)}`);
+        await run('docker', ['exec', '-i', node, 'ctr', '--namespace=k8s.io', 'images', 'import', '--all-platforms', '--digests', '--snapshotter=overlayfs', '-'], { inputFile: tar });
       }),
     );
   } finally {

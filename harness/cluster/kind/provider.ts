@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { deleteOnInterrupt, destroyCluster, recordRun } from '../cleanup.ts';
+import { deleteOnInterrupt, destroyCluster, forgetOnInterrupt, isShuttingDown, recordRun } from '../cleanup.ts';
 import { run, type RunOptions } from '../exec.ts';
 import { cacheDir, clusterWorkDir, REPO_ROOT } from '../paths.ts';
 import { StepError } from '../progress.ts';
@@ -72,6 +72,7 @@ export class KindProvider implements ClusterProvider {
 
   async delete(name: string): Promise<void> {
     await destroyCluster(name);
+    forgetOnInterrupt(name);
   }
 
   async list(): Promise<string[]> {
@@ -82,6 +83,7 @@ export class KindProvider implements ClusterProvider {
 /** Export kind's node logs for a failed cluster and attach where they are to the error. */
 export async function withFailureLogs(name: string, kindBinary: string, e: unknown): Promise<StepError> {
   const err = e instanceof StepError ? e : new StepError('kind cluster', e);
+  if (isShuttingDown()) return err; // interrupted: the signal handler is deleting the cluster
   const dir = failureLogDir(name);
   if (await exportLogs(name, dir, kindBinary)) err.lookAt.push(`${dir} (kind export logs: kubelet, containerd, journal, pod logs per node)`);
   return err;
