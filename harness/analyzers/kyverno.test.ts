@@ -1,0 +1,290 @@
+import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CheckResult } from '../check/types.ts';
+import { setFromTexts } from '../manifests/load.ts';
+import { locateKyvernoCli } from '../tools/kyverno-cli.ts';
+import { kyvernoAnalyzer, runKyverno } from './kyverno.ts';
+import { REPO_ROOT } from './kyverno/fixtures.ts';
+
+// The set under test is the shipped one: namespaces + the Kyverno policies.
+const FILES = ['00-namespaces.yaml', '30-kyverno-cde-pod-security.yaml', '31-kyverno-generate-default-deny.yaml'];
+const shipped = Object.fromEntries(FILES.map((f) => [`cluster/${f}`, readFileSync(join(REPO_ROOT, 'manifests', 'cluster', f), 'utf8')]));
+const POD = 'cluster/30-kyverno-cde-pod-security.yaml';
+const GEN = 'cluster/31-kyverno-generate-default-deny.yaml';
+
+/** Replace text in one file of the set; a replacement that matches nothing is a broken test, not a pass. */
+function weaken(file: string, from: string | RegExp, to: string, files = shipped): Record<string, string> {
+  const text = files[file]!;
+  const next = text.replace(from, to);
+  if (next === text) throw new Error(`weakening did not apply to ${file}: ${from}`);
+  return { ...files, [file]: next };
+}
+
+function lineOf(text: string, needle: string, after = ''): number {
+  const lines = text.split('\n');
+  const start = after ? lines.findIndex((l) => l.includes(after)) : 0;
+  const i = lines.findIndex((l, n) => n >= start && l.includes(needle));
+  if (i < 0) throw new Error(`no ${needle}`);
+  return i + 1;
+}
+
+const fails = (rs: CheckResult[]) => rs.filter((r) => r.status === 'fail');
+const cliFound = 'found' in locateKyvernoCli();
+
+describe('kyvernoAnalyzer without the CLI', () => {
+  const env = { ...process.env };
+  const noCli = () => {
+    process.env.PCI_HARNESS_CACHE = mkdtempSync(join(tmpdir(), 'no-cache-'));
+    process.env.PATH = '/nonexistent';
+    delete process.env.PCI_HARNESS_KYVERNO;
+  };
+  const restore = () => {
+    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+    Object.assign(process.env, env);
+  };
+
+  it('fails (never passes) when the Kyverno CLI cannot be found, saying how to get it', async () => {
+    noCli();
+    try {
+      const rs = await kyvernoAnalyzer.run(setFromTexts(shipped), {});
+      const missing = fails(rs);
+      expect(missing.map((r) => r.check).sort()).toEqual(['kyverno.autogen', 'kyverno.generate', 'kyverno.policies']);
+      for (const r of missing) {
+        expect(r.message).toContain('Kyverno CLI not found; build it with `npx pci-harness images build kyverno-cli` or pass --skip-kyverno to opt out');
+        expect(r.file).toBe(POD);
+        expect(r.requirement).toMatch(/^\d/);
+      }
+      expect(rs.filter((r) => r.status === 'pass').every((r) => r.check === 'kyverno.failure-action')).toBe(true);
+    } finally {
+      restore();
+    }
+  });
+
+  it('reports skip, not pass, when the user opts out with --skip-kyverno', async () => {
+    noCli();
+    try {
+      const rs = await kyvernoAnalyzer.run(setFromTexts(shipped), { skipKyverno: true });
+      expect(rs.filter((r) => r.status === 'skip').map((r) => r.check).sort()).toEqual(['kyverno.autogen', 'kyverno.generate', 'kyverno.policies']);
+      expect(fails(rs)).toEqual([]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('an explicit --kyverno-cli path that does not exist is a failure, not a fallback', async () => {
+    const rs = await kyvernoAnalyzer.run(setFromTexts(shipped), { kyvernoCli: '/nonexistent/kyverno' });
+    expect(fails(rs).map((r) => r.message)).toEqual(Array(3).fill(expect.stringContaining('/nonexistent/kyverno (from the command-line flag')));
+  });
+
+  it('a CLI that crashes without a report fails the set', async () => {
+    const fake = join(mkdtempSync(join(tmpdir(), 'fake-kyverno-')), 'kyverno');
+    writeFileSync(fake, '#!/bin/sh\necho "panic: boom" >&2\nexit 2\n');
+    chmodSync(fake, 0o755);
+    const rs = await kyvernoAnalyzer.run(setFromTexts(shipped), { kyvernoCli: fake });
+    expect(fails(rs)).toEqual([expect.objectContaining({ check: 'kyverno.policies', message: expect.stringMatching(/no policy report \(exit 2\)[\s\S]*panic: boom/) })]);
+  });
+});
+
+describe('kyverno.failure-action (static)', () => {
+  it('passes per-rule Enforce on the shipped policies', async () => {
+    const rs = await kyvernoAnalyzer.run(setFromTexts(shipped), { skipKyverno: true });
+    expect(rs.filter((r) => r.check === 'kyverno.failure-action')).toEqual([
+      expect.objectContaining({ status: 'pass', object: 'ClusterPolicy/cde-pod-security-requirements', file: POD }),
+    ]);
+  });
+
+  it('fails an Audit rule at its failureAction line', async () => {
+    const files = weaken(POD, /(- name: no-hostpath-volumes[\s\S]*?failureAction: )Enforce/, '$1Audit');
+    const rs = fails(await kyvernoAnalyzer.run(setFromTexts(files), { skipKyverno: true }));
+    expect(rs).toEqual([
+      expect.objectContaining({
+        check: 'kyverno.failure-action',
+        requirement: '2.2.6',
+        file: POD,
+        line: lineOf(files[POD]!, 'failureAction: Audit'),
+        message: expect.stringMatching(/^rule no-hostpath-volumes: validate\.failureAction is "Audit"/),
+      }),
+    ]);
+  });
+
+  it('fails the deprecated spec.validationFailureAction (guide defect 16) and a rule relying on it', async () => {
+    let files = weaken(POD, /spec:\n  background: true/, 'spec:\n  validationFailureAction: Enforce\n  background: true');
+    files = weaken(POD, /(- name: no-host-ports[\s\S]*?)\n\s+failureAction: Enforce/, '$1', files);
+    const rs = fails(await kyvernoAnalyzer.run(setFromTexts(files), { skipKyverno: true }));
+    expect(rs.map((r) => [r.line, r.message.slice(0, 60)])).toEqual([
+      [lineOf(files[POD]!, '  validationFailureAction: Enforce'), expect.stringMatching(/^spec\.validationFailureAction is deprecated/)],
+      [expect.any(Number), expect.stringMatching(/^rule no-host-ports: validate\.failureAction is not set/)],
+    ]);
+  });
+});
+
+describe.runIf(cliFound)('kyvernoAnalyzer with the real Kyverno CLI', () => {
+  const run = (files: Record<string, string>) => runKyverno(setFromTexts(files), {});
+
+  it('proves every fixture on the shipped policies: denials, admissions, autogen, generate', async () => {
+    let ms = 0;
+    const rs = await runKyverno(setFromTexts(shipped), {}, { onRun: (i) => (ms = i.durationMs) });
+    expect(fails(rs)).toEqual([]);
+    const passed = (check: string) => rs.filter((r) => r.check === check && r.status === 'pass').map((r) => r.message);
+    expect(passed('kyverno.policies')).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('no-privileged-containers denies Pod/cde-storage/privileged-ephemeral'),
+        expect.stringContaining('no-privileged-containers denies Pod/cde-processing/privileged-init'),
+        expect.stringContaining('require-run-as-non-root denies Pod/cde-frontend/root-init'),
+        expect.stringContaining('require-readonly-root-filesystem denies Pod/cde-frontend/writable-rootfs'),
+        expect.stringContaining('no-hostpath-volumes denies Pod/cde-storage/hostpath'),
+        expect.stringContaining('no-host-namespaces denies Pod/cde-frontend/hostnetwork'),
+        expect.stringMatching(/^admitted by all \d+ applicable rule\(s\): Restricted-compliant, volume-less Pod/),
+        expect.stringMatching(/^admitted by all \d+ applicable rule\(s\): runAsNonRoot set on every container/),
+        expect.stringMatching(/^not affected by the CDE policies/),
+      ]),
+    );
+    expect(passed('kyverno.autogen')).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^admitted by all \d+ applicable rule\(s\): Restricted-compliant, volume-less Deployment/),
+        expect.stringContaining('autogen-no-privileged-containers denies Deployment/cde-processing/privileged'),
+      ]),
+    );
+    expect(passed('kyverno.generate')).toEqual([
+      expect.stringContaining('generates NetworkPolicy cde-new/default-deny-all'),
+      expect.stringMatching(/^not affected/),
+    ]);
+    expect(ms).toBeGreaterThan(0);
+  });
+
+  it('fails a privileged rule that forgets ephemeralContainers (defect 15), naming the rule and its line', async () => {
+    const files = weaken(POD, /(- name: no-privileged-containers[\s\S]*?pattern:\n\s+spec:\n)\s+=\(ephemeralContainers\):\n.*\n.*\n/, '$1');
+    const rs = fails(await run(files));
+    expect(rs).toEqual([
+      expect.objectContaining({
+        check: 'kyverno.policies',
+        requirement: '2.2.6',
+        object: 'ClusterPolicy/cde-pod-security-requirements',
+        file: POD,
+        line: lineOf(files[POD]!, '- name: no-privileged-containers'),
+        message: expect.stringMatching(/^rule cde-pod-security-requirements\/no-privileged-containers does not deny fixture Pod\/cde-storage\/privileged-ephemeral/),
+      }),
+    ]);
+  });
+
+  it("fails the guide's hostPath rule: length() on absent spec.volumes errors (defect 13, proven by the CLI)", async () => {
+    const files = weaken(
+      POD,
+      /(- name: no-hostpath-volumes[\s\S]*?)pattern:\n\s+spec:\n\s+=\(volumes\):\n.*\n/,
+      `$1deny:\n          conditions:\n            any:\n              - key: "{{ request.object.spec.volumes[].hostPath | length(@) }}"\n                operator: GreaterThan\n                value: "0"\n`,
+    );
+    const rs = fails(await run(files));
+    const errs = rs.filter((r) => /ERRORS/.test(r.message));
+    const line = lineOf(files[POD]!, '- name: no-hostpath-volumes');
+    expect(errs).toEqual([
+      // The volume-less Deployment (autogen) errors too: the inferred half of defect 13, confirmed.
+      expect.objectContaining({
+        check: 'kyverno.autogen',
+        file: POD,
+        line,
+        message: expect.stringMatching(/^rule cde-pod-security-requirements\/autogen-no-hostpath-volumes ERRORS .*Deployment\/cde-frontend\/compliant.*JMESPath/),
+      }),
+      expect.objectContaining({
+        check: 'kyverno.policies',
+        requirement: '2.2.6',
+        file: POD,
+        line,
+        message: expect.stringMatching(/^rule cde-pod-security-requirements\/no-hostpath-volumes ERRORS .*Pod\/cde-frontend\/compliant.*JMESPath/),
+      }),
+    ]);
+  });
+
+  it("fails the guide's runAsNonRoot rule (defect 14): container-level-only pods wrongly denied, root init containers admitted", async () => {
+    const files = weaken(
+      POD,
+      /(- name: require-run-as-non-root[\s\S]*?)anyPattern:[\s\S]*?(\n    - name: require-readonly-root-filesystem)/,
+      `$1pattern:\n          spec:\n            =(securityContext):\n              runAsNonRoot: true\n            containers:\n              - securityContext:\n                  runAsNonRoot: true\n$2`,
+    );
+    const msgs = fails(await run(files)).map((r) => r.message);
+    expect(msgs).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^rule cde-pod-security-requirements\/require-run-as-non-root wrongly denies fixture Pod\/cde-frontend\/compliant/),
+        expect.stringMatching(/^rule cde-pod-security-requirements\/require-run-as-non-root does not deny fixture Pod\/cde-frontend\/root-init /),
+      ]),
+    );
+  });
+
+  it('fails when autogen is switched off: Deployments are no longer denied', async () => {
+    const files = weaken(POD, /  annotations:\n/, '  annotations:\n    pod-policies.kyverno.io/autogen-controllers: none\n');
+    const rs = fails(await run(files));
+    expect(rs.filter((r) => r.check === 'kyverno.autogen').map((r) => r.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^pod-policies\.kyverno\.io\/autogen-controllers is "none"/),
+        expect.stringMatching(/autogen-no-privileged-containers does not deny .*autogen is off/),
+      ]),
+    );
+  });
+
+  it('fails when an in-scope namespace loses its scope label: its pods are not evaluated', async () => {
+    const files = weaken('cluster/00-namespaces.yaml', /(name: cde-storage\n  labels:\n)    pci-scope: in-scope\n/, '$1');
+    const rs = fails(await run(files));
+    expect(rs.map((r) => r.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/no Kyverno rule evaluated fixture Pod\/cde-storage\/emptydir-volume/), expect.stringMatching(/does not deny fixture Pod\/cde-storage\/hostpath/)]),
+    );
+  });
+
+  it('fails a policy the CLI refuses to load (it would never be enforced)', async () => {
+    const broken = `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: broken}
+spec:
+  rules:
+    - name: says-nothing
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate: {failureAction: Enforce, message: x}
+`;
+    const rs = fails(await run({ ...shipped, 'cluster/99-broken.yaml': broken }));
+    expect(rs).toEqual([
+      expect.objectContaining({ check: 'kyverno.policies', object: 'ClusterPolicy/broken', file: 'cluster/99-broken.yaml', message: expect.stringMatching(/^the Kyverno CLI rejected or skipped policy broken/) }),
+    ]);
+  });
+
+  it('fails a generate rule without synchronize (defect 12)', async () => {
+    const files = weaken(GEN, /\n(\s+)synchronize: true/, '\n$1synchronize: false');
+    const rs = fails(await run(files));
+    expect(rs).toEqual([
+      expect.objectContaining({ check: 'kyverno.generate', requirement: '1.3.1', file: GEN, message: expect.stringMatching(/generate\.synchronize is not true/) }),
+    ]);
+  });
+
+  it('fails when the generate policy is missing and the guide networkpolicies() rule is used instead (defect 12)', async () => {
+    const { [GEN]: _gone, ...rest } = shipped;
+    const files = {
+      ...rest,
+      [POD]: `${rest[POD]!.trimEnd()}
+
+    - name: require-networkpolicy-exists
+      match:
+        any:
+          - resources:
+              kinds: ["Namespace"]
+              selector:
+                matchLabels:
+                  pci-scope: in-scope
+      validate:
+        failureAction: Enforce
+        message: "default-deny-all required"
+        deny:
+          conditions:
+            all:
+              - key: "{{ networkpolicies(request.object.metadata.name).items[?metadata.name == 'default-deny-all'] | length(@) }}"
+                operator: Equals
+                value: "0"
+`,
+    };
+    const rs = fails(await run(files));
+    expect(rs.map((r) => [r.check, r.requirement, r.message.slice(0, 90)])).toEqual(
+      expect.arrayContaining([
+        ['kyverno.generate', '1.3.1', expect.stringMatching(/^rule cde-pod-security-requirements\/require-networkpolicy-exists ERRORS/)],
+        ['kyverno.generate', '1.3.1', expect.stringMatching(/^no Kyverno generate rule in the set/)],
+      ]),
+    );
+  });
+});
