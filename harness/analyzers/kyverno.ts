@@ -22,6 +22,34 @@ import { evaluate } from './kyverno/evaluate.ts';
 import { failureActionResults } from './kyverno/failure-action.ts';
 import { DEFAULT_FIXTURE_DIR, loadFixtures } from './kyverno/fixtures.ts';
 import { isKyvernoPolicy, rulesOf } from './kyverno/policy.ts';
+import { inScopeNamespaces } from './workloads.ts';
+import type { Fixture } from './kyverno/fixtures.ts';
+
+const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+
+/**
+ * The set's own workloads are fixtures too: every in-scope workload must be
+ * admitted by the set's policies (a workload the CDE policy would deny cannot
+ * run, or shows the manifests drifted from the policy), and out-of-scope ones
+ * must not be touched.
+ */
+function workloadFixtures(set: ManifestSet): Fixture[] {
+  const inScope = new Set(inScopeNamespaces(set));
+  return set.objects
+    .filter((o) => WORKLOAD_KINDS.has(o.object.kind) && o.object.metadata.namespace)
+    .map((o) => {
+      const ns = o.object.metadata.namespace!;
+      return {
+        object: o.object,
+        file: o.source.file,
+        line: o.source.line,
+        expect: inScope.has(ns) ? 'admit' : 'not-matched',
+        requirement: '2.2.6',
+        description: inScope.has(ns) ? `the set's own CDE workload ${o.object.metadata.name} is admitted` : `out-of-scope workload ${o.object.metadata.name} is not affected`,
+        check: 'kyverno.policies',
+      };
+    });
+}
 
 const BEHAVIOUR_CHECKS = [
   ['kyverno.policies', '2.2.6'],
@@ -101,7 +129,7 @@ export async function runKyverno(set: ManifestSet, options: CheckOptions, extra:
     return [...results, ...notRun(policies, 'fail', `${KYVERNO_MISSING_HINT} (looked at: ${located.missing.join('; ')})`)];
   }
   const cli = located.found.path;
-  const fixtures = loadFixtures(extra.fixtureDir ?? DEFAULT_FIXTURE_DIR);
+  const fixtures = [...loadFixtures(extra.fixtureDir ?? DEFAULT_FIXTURE_DIR), ...workloadFixtures(set)];
   const namespaces = set.objects.filter((o) => o.object.kind === 'Namespace' && o.object.apiVersion === 'v1');
   const run = await runBatch({ cli, policies, namespaces, fixtures: fixtures.map((f) => f.object) });
   extra.onRun?.({ cli, version: await kyvernoVersion(cli).catch(() => 'unknown'), durationMs: run.durationMs });

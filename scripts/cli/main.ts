@@ -29,7 +29,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 function isParseArgsError(e: unknown): e is Error & { code: string } {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('ERR_PARSE_ARGS');
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
 export async function main(argv: string[]): Promise<number> {

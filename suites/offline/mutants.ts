@@ -433,7 +433,7 @@ export const MUTANTS: Mutant[] = [
     id: 'kyv-autogen-off',
     description: 'autogen disabled: a non-compliant Deployment is admitted and only its Pods fail later',
     requirement: '2.2.6',
-    check: 'kyverno.policies',
+    check: 'kyverno.autogen',
     file: KYV,
     mutate: (docs) => {
       find(docs, 'ClusterPolicy', KYV_POLICY).metadata.annotations['pod-policies.kyverno.io/autogen-controllers'] = 'none';
@@ -443,7 +443,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'kyv-generate-no-sync',
     description: 'defect 12 fix weakened: generate-default-deny without synchronize (a deleted default-deny stays deleted)',
-    requirement: '1.2.1',
+    requirement: '1.3.1',
     check: 'kyverno.generate',
     file: KYV_GEN,
     mutate: (docs) => {
@@ -454,7 +454,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'kyv-generate-ingress-only',
     description: 'generated default-deny-all lists only Ingress: new CDE namespaces get open egress',
-    requirement: '1.2.1',
+    requirement: '1.3.1',
     check: 'kyverno.generate',
     file: KYV_GEN,
     mutate: (docs) => {

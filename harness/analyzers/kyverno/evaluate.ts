@@ -12,6 +12,7 @@ import { ruleIndex, ruleLine, sitesNamed, type RuleSite } from './policy.ts';
 type Result = Omit<CheckResult, 'object' | 'file' | 'line'>;
 
 function checkFor(f: Fixture): string {
+  if (f.check) return f.check;
   if (f.object.kind === 'Namespace') return 'kyverno.generate';
   return AUTOGEN_KINDS.has(f.object.kind) || f.object.kind === 'CronJob' ? 'kyverno.autogen' : 'kyverno.policies';
 }

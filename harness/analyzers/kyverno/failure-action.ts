@@ -16,13 +16,14 @@ import { isKyvernoPolicy, rulesOf } from './policy.ts';
 
 const CHECK = 'kyverno.failure-action';
 const REQ = '2.2.6';
+const VERIFY_REQ = '6.3.2';
 
 export function failureActionResults(objects: LoadedObject[]): CheckResult[] {
   const out: CheckResult[] = [];
   for (const o of objects.filter(isKyvernoPolicy)) {
     const spec = (o.object.spec ?? {}) as Record<string, unknown>;
     const before = out.length;
-    const fail = (message: string, path: (string | number)[]) => out.push(at(o, { check: CHECK, requirement: REQ, status: 'fail', message }, path));
+    const fail = (message: string, path: (string | number)[], requirement = REQ) => out.push(at(o, { check: CHECK, requirement, status: 'fail', message }, path));
     if (spec.validationFailureAction !== undefined) {
       fail(
         `spec.validationFailureAction is deprecated since Kyverno 1.13 (guide defect 16); remove it and set failureAction: Enforce on each validate/verifyImages rule`,
@@ -60,6 +61,8 @@ export function failureActionResults(objects: LoadedObject[]): CheckResult[] {
             fail(
               `rule ${name}: verifyImages[${j}].failureAction is ${v?.failureAction === undefined ? 'not set (defaults to Audit)' : JSON.stringify(v.failureAction)}; set failureAction: Enforce`,
               ['spec', 'rules', index, 'verifyImages', j],
+              // Unverified images are a software-integrity finding (trusted components), not only a parameter.
+              VERIFY_REQ,
             );
           } else enforced++;
         });

@@ -30,6 +30,8 @@ export interface Fixture {
   rule?: string;
   requirement: string;
   description: string;
+  /** Check id to report under (default: derived from the kind). */
+  check?: string;
 }
 
 /** Pod-controller kinds Kyverno autogen covers; their rules are named autogen-<rule> (CronJob: autogen-cronjob-<rule>). */
