@@ -61,7 +61,7 @@ function docs(): Record<string, Doc[]> {
         apiVersion: 'pci-harness.dev/v1alpha1',
         kind: 'ScopeDeclaration',
         metadata: { name: 'scope' },
-        spec: { scopeLabel: { 'pci-scope': 'in-scope' }, namespaces: ['cde-processing'], podSecurityVersion: 'v1.34', cdeNodes: { label: {}, taint: { key: 'k', value: 'v', effect: 'NoSchedule' } } },
+        spec: { scopeLabel: { 'pci-scope': 'in-scope' }, namespaces: ['cde-processing'], podSecurityVersion: 'v1.34', cdeNodes: { label: { 'pci-scope': 'in-scope' }, taint: { key: 'k', value: 'v', effect: 'NoSchedule' } } },
       },
     ],
   };

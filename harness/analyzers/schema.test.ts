@@ -1,3 +1,4 @@
+import { InputError } from '../errors.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -136,12 +137,17 @@ describe('schemaAnalyzer', () => {
     ]);
   });
 
-  it('fails a harness spec document that does not match harness/spec/types.ts', async () => {
+  // The loader rejects malformed declarations as bad input (exit 2) before any analyzer runs.
+  it('rejects a harness spec document that does not match harness/spec/types.ts as bad input, with file and line', () => {
     const text = GOOD.replace('effect: NoSchedule', 'effect: PreferNoSchedule');
-    const rs = await run({ 'set.yaml': text });
-    expect(fails(rs)).toEqual([
-      expect.objectContaining({ object: 'ScopeDeclaration/scope', line: lineIn(text, 'PreferNoSchedule'), message: expect.stringMatching(/^spec\.cdeNodes\.taint\.effect: must be one of/) }),
-    ]);
+    expect(() => setFromTexts({ 'set.yaml': text })).toThrow(/spec\.cdeNodes\.taint\.effect must be one of/);
+    try {
+      setFromTexts({ 'set.yaml': text });
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as InputError).file).toBe('set.yaml');
+      expect((e as InputError).line).toBe(lineIn(text, 'PreferNoSchedule'));
+    }
   });
 
   const real = join(import.meta.dirname, '..', '..', 'manifests');

@@ -9,6 +9,7 @@ import {
   isKnownKind,
 } from './kinds.ts';
 import type { K8sObject, LoadedObject, ManifestSet } from './types.ts';
+import { assertSpecDocumentsValid } from '../spec/validate.ts';
 
 const YAML_FILE = /\.ya?ml$/i;
 
@@ -105,6 +106,7 @@ function asObject(value: unknown, file: string, line: number): K8sObject {
 
 /** Cross-document checks: duplicates and namespaces that the set never creates. */
 function validateSet(objects: LoadedObject[]): void {
+  assertSpecDocumentsValid(objects);
   const seen = new Map<string, LoadedObject>();
   const created = new Set(objects.filter((o) => o.object.kind === 'Namespace').map((o) => o.object.metadata.name));
   for (const o of objects) {

@@ -26,7 +26,7 @@ const cases: Array<{ name: string; dir: () => string; expect: RegExp }> = [
   {
     name: 'unknown kind',
     dir: () => setWith({ 'cluster/zz-bad.yaml': `${NS}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicyy\nmetadata:\n  name: typo\n  namespace: extra-ns\n` }),
-    expect: /cluster\/zz-bad\.yaml:7: unknown kind NetworkPolicyy/,
+    expect: /cluster\/zz-bad\.yaml:6: unknown kind NetworkPolicyy/,
   },
   {
     name: 'duplicate objects',
