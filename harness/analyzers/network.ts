@@ -44,6 +44,15 @@ function validityResults(m: Reachability): CheckResult[] {
     ),
   );
   for (const p of m.policies)
+    out.push(
+      at(p.obj, {
+        check: 'network.policy-valid',
+        requirement: REQ_VALID,
+        status: 'pass',
+        message: 'the apiserver would accept this NetworkPolicy (selectors, peers, ports and endPort valid), so its rules are in force',
+      }),
+    );
+  for (const p of m.policies)
     for (const dir of ['ingress', 'egress'] as const)
       for (const rule of p[dir] ?? [])
         for (const peer of rule.peers ?? [])
