@@ -2,7 +2,7 @@
  * Weakenings of the shipped PCI set (manifests/). Each mutant changes ONE file
  * and must make `pci-harness check` exit 1 with a failure of `check` naming
  * `requirement`. Many reproduce a defect of the reference guide
- * (/work/shared/reference/guide-defects.md, "defect N" below).
+ * (../shared/reference/guide-defects.md, "defect N" below).
  *
  * `mutate` is a pure function over the parsed YAML documents of `file`
  * (relative to manifests/): it receives a private copy, finds its target by
