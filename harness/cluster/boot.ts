@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadManifestDir } from '../manifests/load.ts';
 import { applyFile, applyObjects, planApply, rolloutsOf } from './apply.ts';
 import { isShuttingDown, sweepStale } from './cleanup.ts';
-import { chooseImageSource, type ImageMode, type ImageSource } from './images.ts';
+import { chooseImageSource, requireAddonManifests, type ImageMode, type ImageSource } from './images.ts';
 import { KindProvider, withFailureLogs } from './kind/provider.ts';
 import type { LoadMethod } from './kind/load.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -62,6 +62,7 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   const provider = opts.provider ?? new KindProvider({ manifestsDir, loadMethod: opts.loadMethod });
   const progress = new Progress(name, opts.log ?? stderrSink);
   const pciSet = opts.pciSet ?? layout === 'pci-calico';
+  if (layout === 'pci-calico') requireAddonManifests(images);
 
   const swept = await sweepStale((l) => progress.log(l));
   if (swept.length) progress.log(`swept ${swept.length} leaked cluster(s) from crashed runs`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BuildRecord } from '../../scripts/images/lib/record.ts';
 import { InputError } from '../errors.ts';
-import { chooseImageSource, PROBE_IMAGE, referencedImages, SERVER_IMAGE } from './images.ts';
+import { chooseImageSource, PROBE_IMAGE, referencedImages, requireAddonManifests, SERVER_IMAGE } from './images.ts';
 import { normalizeRef } from './kind/load.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -49,7 +49,9 @@ describe('chooseImageSource: the one place local vs upstream is decided', () => 
   });
   it('--images local without a record, or a record missing a file, is a usage error with a hint', () => {
     expect(() => chooseImageSource('local', { record: null })).toThrow(InputError);
-    expect(() => chooseImageSource('local', { record: record({ kind: '/bin/kind', 'calico-manifest': calico }) })).toThrow(/kyverno-manifest/);
+    const partial = chooseImageSource('local', { record: record({ kind: '/bin/kind', 'calico-manifest': calico }) });
+    expect(() => requireAddonManifests(partial)).toThrow(/kyverno-manifest.*pci-calico/);
+    expect(() => requireAddonManifests(chooseImageSource('local', { record: full }))).not.toThrow();
   });
 });
 

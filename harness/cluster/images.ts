@@ -115,12 +115,13 @@ export function chooseImageSource(
   };
   if (!node) throw new InputError(`image record ${recordPath()} has no node image (role "node")`, { hint: 'rebuild the images: `pci-harness images build`' });
   const refOf = (role: string, fallback: string) => record.images.find((i) => i.role === role)?.ref ?? fallback;
-  const calicoManifest = need('calico-manifest');
-  const kyvernoManifest = need('kyverno-manifest');
+  // Addon manifests are only required by layouts that install them (boot checks with requireAddonManifests).
+  const calicoManifest = record.files['calico-manifest']?.path ?? '';
+  const kyvernoManifest = record.files['kyverno-manifest']?.path ?? '';
   const probeImage = refOf('probe', PROBE_IMAGE);
   const serverImage = refOf('server', SERVER_IMAGE);
   const wanted = new Set([
-    ...referencedImages([readFileSync(calicoManifest, 'utf8'), readFileSync(kyvernoManifest, 'utf8'), ...yamlTextsUnder(pciSetDir)]),
+    ...referencedImages([...[calicoManifest, kyvernoManifest].filter(Boolean).map((f) => readFileSync(f, 'utf8')), ...yamlTextsUnder(pciSetDir)]),
     probeImage,
     serverImage,
   ]);
@@ -130,7 +131,7 @@ export function chooseImageSource(
     nodeImage: node.ref,
     loadImages: [...wanted].filter((ref) => built.has(ref)).sort(),
     notBuilt: [...wanted].filter((ref) => !built.has(ref)).sort(),
-    kindBinary: need('kind'),
+    kindBinary: record.files.kind?.path ?? (existsSync(join(cacheDir(), 'bin', 'kind')) ? join(cacheDir(), 'bin', 'kind') : need('kind')),
     kubectlBinary: record.files.kubectl?.path ?? 'kubectl',
     calicoManifest,
     kyvernoManifest,
@@ -138,4 +139,15 @@ export function chooseImageSource(
     serverImage,
     expectNoPulls: true,
   };
+}
+
+/** The pci-calico layout installs Calico and Kyverno: their manifests must have been built. */
+export function requireAddonManifests(images: ImageSource): void {
+  for (const [key, value] of [['calico-manifest', images.calicoManifest], ['kyverno-manifest', images.kyvernoManifest]] as const) {
+    if (!value) {
+      throw new InputError(`image record ${recordPath()} has no file "${key}" (needed by the pci-calico layout)`, {
+        hint: 'build the addon images: `pci-harness images build`',
+      });
+    }
+  }
 }
