@@ -4,7 +4,7 @@
  * directives, but it is built the same way as the others (pinned download,
  * writable copy, go.sum of the module verifies the dependencies).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { BuildContext, Recipe, RecipeOutput } from '../recipe.ts';
 import { downloadModule, goBuild, writableCopy, type PinnedModule, goToolchain } from './gomodule.ts';
 import { fileContents } from './recipe-files.ts';
@@ -28,13 +28,21 @@ export const helm: Recipe = {
     await mkdir(ctx.binDir, { recursive: true });
     const binary = `${ctx.binDir}/helm`;
     ctx.log(`building helm ${HELM.version}`);
-    // helm's Makefile stamps the version here; without it `helm version` says v3.x-dev.
-    await goBuild(ctx, {
-      cwd: src,
-      packages: ['./cmd/helm'],
-      output: binary,
-      ldflags: `-s -w -X helm.sh/helm/v3/internal/version.version=${HELM.version}`,
-    });
+    // helm's Makefile stamps its version, and the default Kubernetes version (from the
+    // client-go it builds against); without them `helm version` says v3.x-dev and
+    // `helm template` assumes Kubernetes v1.20, which charts with a kubeVersion reject.
+    const clientGo = /^\s*k8s\.io\/client-go v0\.(\d+)\.\d+/m.exec(await readFile(`${src}/go.mod`, 'utf8'));
+    if (!clientGo) throw new Error('helm go.mod: k8s.io/client-go requirement not found');
+    const k8s = { major: '1', minor: clientGo[1]! };
+    const ldflags = [
+      '-s -w',
+      `-X helm.sh/helm/v3/internal/version.version=${HELM.version}`,
+      ...['pkg/lint/rules', 'pkg/chartutil'].flatMap((pkg) => [
+        `-X helm.sh/helm/v3/${pkg}.k8sVersionMajor=${k8s.major}`,
+        `-X helm.sh/helm/v3/${pkg}.k8sVersionMinor=${k8s.minor}`,
+      ]),
+    ].join(' ');
+    await goBuild(ctx, { cwd: src, packages: ['./cmd/helm'], output: binary, ldflags });
     const version = await ctx.run(binary, ['version', '--short']);
     if (!version.startsWith(HELM.version)) throw new Error(`built helm reports ${version.trim()}, expected ${HELM.version}`);
     return { images: [], files: { helm: binary } };

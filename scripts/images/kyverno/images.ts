@@ -16,6 +16,7 @@ import { buildImage, caCertsImage, freshContext } from './docker.ts';
 import { downloadModule, goBuild, modulesInBinary, writableCopy, goToolchain } from './gomodule.ts';
 import { HELM } from './helm.ts';
 import { fileContents } from './recipe-files.ts';
+import { imageConfig } from '../lib/config.ts';
 import { KYVERNO, KYVERNO_LDFLAGS } from './versions.ts';
 
 /** charts/kyverno/values.yaml: defaultRegistry reg.kyverno.io, tag defaults to appVersion (= module version). */
@@ -69,6 +70,7 @@ export const kyverno: Recipe = {
     await goToolchain(),
     `${KYVERNO.module}@${KYVERNO.version} ${KYVERNO.sum}`,
     `${HELM.module}@${HELM.version}`,
+    `kubernetes ${imageConfig().kubernetesVersion}`,
     VALUES,
     ...(await fileContents(import.meta.url, ['images.ts', 'docker.ts', 'gomodule.ts', 'versions.ts', 'recipe-files.ts'])),
   ],
@@ -145,6 +147,8 @@ async function renderManifest(ctx: BuildContext, helmBin: string, src: string): 
   const rendered = await ctx.run(helmBin, [
     'template', 'kyverno', chart,
     '--namespace', KYVERNO_NAMESPACE, '--include-crds', '--no-hooks', '--skip-tests',
+    // Render for the cluster we boot, not helm's built-in default.
+    '--kube-version', imageConfig().kubernetesVersion,
     '--values', `${ctx.workDir}/values.yaml`,
   ], { env: { HELM_CACHE_HOME: `${ctx.workDir}/helm/cache`, HELM_CONFIG_HOME: `${ctx.workDir}/helm/config`, HELM_DATA_HOME: `${ctx.workDir}/helm/data` } });
   return `---\n${namespace}${rendered}`;
