@@ -128,7 +128,8 @@ export function chooseImageSource(
   const built = new Set(record.images.map((i) => i.ref));
   return {
     mode: 'local',
-    nodeImage: node.ref,
+    // Override for trying another node image built here (e.g. a runtime fix) without rebuilding the record.
+    nodeImage: process.env.PCI_HARNESS_NODE_IMAGE || node.ref,
     loadImages: [...wanted].filter((ref) => built.has(ref)).sort(),
     notBuilt: [...wanted].filter((ref) => !built.has(ref)).sort(),
     kindBinary: record.files.kind?.path ?? (existsSync(join(cacheDir(), 'bin', 'kind')) ? join(cacheDir(), 'bin', 'kind') : need('kind')),

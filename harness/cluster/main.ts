@@ -2,7 +2,7 @@
  * Standalone entry for the cluster harness (the `up`/`down` CLI commands wrap
  * the same functions). Used by the interrupt test, which needs a real child
  * process to send SIGINT to.
- *   node harness/cluster/main.ts up [--layout pci-calico|kindnet] [--images local|upstream|auto] [--name pci-x] [--no-pci-set] [--keep]
+ *   node harness/cluster/main.ts up [--layout pci-calico|kindnet] [--images local|upstream|auto] [--name pci-x] [--no-pci-set] [--single-node] [--keep] [--keep-on-failure]
  *   node harness/cluster/main.ts down
  * `up` without --keep boots, prints the kubeconfig path, then deletes the cluster (a boot smoke test).
  */
@@ -33,6 +33,8 @@ export async function clusterMain(argv: string[]): Promise<number> {
       name: { type: 'string' },
       'no-pci-set': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'keep-on-failure': { type: 'boolean', default: false },
+      'single-node': { type: 'boolean', default: false },
     },
   });
   try {
@@ -41,6 +43,8 @@ export async function clusterMain(argv: string[]): Promise<number> {
       images: values.images as ImageMode | 'auto',
       name: values.name,
       pciSet: values['no-pci-set'] ? false : undefined,
+      keepOnFailure: values['keep-on-failure'],
+      singleNode: values['single-node'],
     });
     process.stdout.write(`${JSON.stringify({ name: cluster.name, kubeconfig: cluster.kubeconfigPath, bootMs: Math.round(cluster.bootMs), timings: cluster.timings })}\n`);
     if (!values.keep) await cluster.destroy();
