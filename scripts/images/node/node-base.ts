@@ -2,7 +2,8 @@
  * Recipe `kind-node-base`: kind's base image (sigs.k8s.io/kind images/base/Dockerfile) rebuilt
  * FROM our debootstrapped Debian: the same Debian package list (parsed from that Dockerfile),
  * kind's entrypoint, systemd units and containerd config copied from the kind module source,
- * containerd/ctr/shim, crictl and CNI plugins from our Go builds, and Debian's runc.
+ * containerd/ctr/shim, crictl and CNI plugins from our Go builds, and Debian's runc behind a
+ * small wrapper (files/runc-boundcaps) for kernels missing capabilities.
  */
 import { chmodSync, cpSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -35,7 +36,7 @@ function chmodTree(dir: string, fileMode: number): void {
 export const kindNodeBase: Recipe = {
   name: "kind-node-base",
   dependsOn: ["debian-base", "containerd", "crictl", "cni-plugins"],
-  inputs: () => [`kind=${KIND_VERSION}`, ...fileInputs(import.meta.url, "./node-base.ts")],
+  inputs: () => [`kind=${KIND_VERSION}`, ...fileInputs(import.meta.url, "./node-base.ts", "./files/runc-boundcaps")],
   async build(ctx) {
     const kind = await downloadModule(ctx, "sigs.k8s.io/kind", KIND_VERSION);
     const baseDir = join(kind.Dir, "images/base");
@@ -54,6 +55,8 @@ export const kindNodeBase: Recipe = {
       crictl: depFile(ctx.deps, "crictl", "crictl"),
     };
     for (const [n, p] of Object.entries(bins)) place(p, dir, n);
+    cpSync(new URL("./files/runc-boundcaps", import.meta.url), join(dir, "runc-boundcaps"));
+    chmodSync(join(dir, "runc-boundcaps"), 0o755);
     const cni = ["host-local", "loopback", "ptp", "portmap", "bridge"].map((n) => depFile(ctx.deps, "cni-plugins", n));
     cni.forEach((p, i) => place(p, dir, `cni-${["host-local", "loopback", "ptp", "portmap", "bridge"][i]}`));
 
@@ -84,6 +87,9 @@ export const kindNodeBase: Recipe = {
       `    | jq '.hooks.createContainer[.hooks.createContainer| length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' \\`,
       `    | jq 'del(.process.rlimits)' > /etc/containerd/cri-base.json \\`,
       "    && containerd --version && runc --version",
+      // Not in kind: this kernel lacks CAP_SYS_RESOURCE, see files/runc-boundcaps. /usr/local/sbin
+      // precedes /usr/sbin in containerd's PATH, so the shim runs the wrapper, which execs Debian's runc.
+      "COPY runc-boundcaps /usr/local/sbin/runc",
       "RUN mkdir -p /opt/cni/bin",
       ...["host-local", "loopback", "ptp", "portmap", "bridge"].map((n) => `COPY cni-${n} /opt/cni/bin/${n}`),
       "ENV container=docker",

@@ -106,7 +106,9 @@ export const kindNode: Recipe = {
         ctx.log(`WARNING: default CNI image(s) not built, use disableDefaultCNI: true: ${absentCni.join(", ")}`);
       }
       writeFileSync(join(ctx.workDir, "images.txt"), listed.filter(Boolean).join("\n") + "\n");
-      await exec(ctx, container, "pkill containerd; for i in $(seq 1 20); do pgrep -x containerd >/dev/null || exit 0; sleep 0.5; done; exit 1");
+      // `sleep` is PID 1 and never reaps, so an exited containerd lingers as a zombie: wait for
+      // no live (non-Z) containerd, i.e. its metadata DB is closed before the commit.
+      await exec(ctx, container, "pkill -x containerd; for i in $(seq 1 40); do ps -C containerd -o stat= | grep -qv '^Z' || exit 0; sleep 0.5; done; exit 1");
 
       const ref = `pci-harness/kind-node:${version}-${shortKey(ctx)}`;
       ctx.log(`docker commit → ${ref}`);
