@@ -3,11 +3,12 @@
  * module (so the upstream go.mod's local replace directives never matter, and go.sum is
  * filled and verified from the proxy). Output files: binary name → path.
  */
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { BuildContext, Recipe } from "../recipe.ts";
 import { downloadModule, goBuild, goVersion, prepareWrapperModule, type DownloadedModule } from "./go.ts";
 import { fileInputs } from "./hash.ts";
+import { installFile } from "./paths.ts";
 
 export interface GoBinarySpec {
   name: string;
@@ -80,7 +81,7 @@ export async function buildGoBinaries(ctx: BuildContext, spec: GoBinarySpec, ver
   }
   for (const n of spec.installToBin ?? []) {
     const dest = join(ctx.binDir, n);
-    copyFileSync(join(out, n), dest);
+    installFile(join(out, n), dest);
     files[`bin/${n}`] = dest;
   }
   return { images: [], files };

@@ -3,6 +3,7 @@
  * fresh clone, and the Go module/build caches (~/go, ~/.cache/go-build) stay in
  * their Go defaults so `go` reuses them across clones too.
  */
+import { chmodSync, copyFileSync, renameSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -19,3 +20,11 @@ export const paths = {
   record: () => join(cacheRoot(), "images", "record.json"),
   recordMarkdown: () => join(cacheRoot(), "images", "record.md"),
 };
+
+/** Replaces dest atomically (copy + rename), so a binary that is running right now can be updated. */
+export function installFile(src: string, dest: string): void {
+  const tmp = `${dest}.tmp-${process.pid}`;
+  copyFileSync(src, tmp);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, dest);
+}

@@ -7,12 +7,13 @@
  * Flags follow hack/lib/golang.sh (CGO_ENABLED=0 for these binaries, tags selinux,notest)
  * and hack/lib/version.sh (-X version variables in client-go and component-base).
  */
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Recipe } from "../recipe.ts";
 import { imageConfig, kubernetesParts } from "../lib/config.ts";
 import { downloadModule, goBuild, goVersion, localReplaces, prepareWrapperModule } from "../lib/go.ts";
 import { fileInputs } from "../lib/hash.ts";
+import { installFile } from "../lib/paths.ts";
 
 export const K8S_BINARIES = [
   "kubeadm",
@@ -82,7 +83,7 @@ export const k8sBinaries: Recipe = {
     const reported = await ctx.run(files.kubeadm ?? "", ["version", "-o", "short"]);
     if (reported.trim() !== version) throw new Error(`kubeadm reports ${reported.trim()}, expected ${version}: version ldflags not applied`);
     // The harness runs kubectl from $CACHE/bin.
-    copyFileSync(join(out, "kubectl"), join(ctx.binDir, "kubectl"));
+    installFile(join(out, "kubectl"), join(ctx.binDir, "kubectl"));
     files["bin/kubectl"] = join(ctx.binDir, "kubectl");
     return { images: [], files };
   },
