@@ -68,6 +68,10 @@ export function recordFromStamps(stamps: Stamp[], kubernetesVersion: string): Bu
     rec.recipes.push({ name: s.recipe, key: s.key, builtAt: s.builtAt, seconds: s.seconds, go: s.env.go });
     for (const img of s.output.images) rec.images.push({ ...img, recipe: s.recipe, key: s.key });
     for (const [name, path] of Object.entries(s.output.files)) {
+      const other = rec.files[name];
+      if (other && other.recipe !== s.recipe) {
+        throw new Error(`file name "${name}" is produced by both ${other.recipe} and ${s.recipe}: rename one (record files are keyed by name)`);
+      }
       rec.files[name] = { path, recipe: s.recipe, ...goModulesOfFile(path) };
     }
   }
