@@ -17,6 +17,8 @@ import { kyvernoCli } from "./kyverno/cli.ts";
 import { helm } from "./kyverno/helm.ts";
 import { kyverno } from "./kyverno/images.ts";
 import { probe } from "./probe/recipe.ts";
+import { calico } from "./calico/recipe.ts";
+import { signing } from "./signing/recipe.ts";
 import { server } from "./server/recipe.ts";
 
 export const recipes: Recipe[] = [
@@ -36,5 +38,7 @@ export const recipes: Recipe[] = [
   helm,
   kyverno,
   probe,
+  calico,
+  signing,
   server,
 ];
