@@ -89,3 +89,41 @@ export function pruneDangling(): void {
     // best effort: the engine may be down; the build error is what matters
   }
 }
+
+/**
+ * Untags images of `recipe` whose key label is not `key` (superseded builds: no stamp points
+ * at them any more), then prunes what became dangling. Images a container still uses stay.
+ */
+export function pruneSuperseded(recipe: string, key: string): string[] {
+  const removed: string[] = [];
+  try {
+    const rows = execFileSync(
+      "docker",
+      ["images", "--filter", `label=${LABEL_RECIPE}=${recipe}`, "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    )
+      .toString()
+      .split("\n")
+      .filter(Boolean);
+    for (const row of rows) {
+      const [ref = "", id = ""] = row.split("\t");
+      if (ref.includes("<none>")) continue;
+      const k = execFileSync("docker", ["image", "inspect", "--format", `{{index .Config.Labels "${LABEL_KEY}"}}`, id], {
+        stdio: ["ignore", "pipe", "ignore"],
+      })
+        .toString()
+        .trim();
+      if (k === key) continue;
+      try {
+        execFileSync("docker", ["rmi", ref], { stdio: "ignore" });
+        removed.push(ref);
+      } catch {
+        // in use by a container (e.g. a running kind node): keep it
+      }
+    }
+  } catch {
+    // best effort
+  }
+  pruneDangling();
+  return removed;
+}
