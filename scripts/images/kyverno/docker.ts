@@ -1,6 +1,7 @@
 /** Docker helpers shared by the addon recipes: build from a generated context, read back IDs and package lists. */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { BuildContext } from '../recipe.ts';
+import { labelArgs } from '../lib/docker.ts';
 
 export interface ImageBuild {
   /** Every tag the image gets; the first is the one recorded. */
@@ -18,10 +19,13 @@ export async function freshContext(dir: string): Promise<string> {
   return dir;
 }
 
-/** `docker build` (classic builder: the engine is Debian's 20.10 with no buildx), returns the image ID. */
+/**
+ * `docker build` (classic builder: the engine is Debian's 20.10 with no buildx), returns the
+ * image ID. Host network so apt reaches the mirror the host uses; recipe/key labels as lib/docker.ts.
+ */
 export async function buildImage(ctx: BuildContext, build: ImageBuild): Promise<string> {
   await writeFile(`${build.contextDir}/Dockerfile`, build.dockerfile);
-  const args = ['build', '--network=host'];
+  const args = ['build', '--network=host', '--pull=false', '--force-rm', ...labelArgs(ctx)];
   for (const ref of build.refs) args.push('-t', ref);
   for (const [k, v] of Object.entries(build.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
   args.push(build.contextDir);
@@ -37,7 +41,7 @@ export async function imageId(ctx: BuildContext, ref: string): Promise<string> {
 export async function debianPackagesIn(ctx: BuildContext, ref: string): Promise<Array<{ name: string; version: string }>> {
   const out = await ctx.run('docker', [
     'run', '--rm', '--network=none', '--user=0', '--entrypoint=dpkg-query', ref, '-W', '-f=${Package}\t${Version}\n',
-  ]);
+  ], { quietStdout: true });
   return out
     .split('\n')
     .filter((l) => l.includes('\t'))
@@ -61,7 +65,8 @@ export interface CaCerts {
  */
 export async function caCertsImage(ctx: BuildContext, baseRef: string): Promise<CaCerts> {
   const baseTag = baseRef.slice(baseRef.lastIndexOf(':') + 1);
-  const ref = `localhost/pci-harness/ca-certs:${baseTag}`;
+  // One per recipe: the orchestrator untags a recipe's images whose key label is stale.
+  const ref = `localhost/pci-harness/ca-certs:${ctx.recipe}-${baseTag}`;
   const dir = await freshContext(`${ctx.workDir}/ca-certs`);
   await buildImage(ctx, {
     refs: [ref],
