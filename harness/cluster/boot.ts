@@ -4,6 +4,7 @@ import { loadManifestDir } from '../manifests/load.ts';
 import { applyFile, applyObjects, planApply, rolloutsOf } from './apply.ts';
 import { isShuttingDown, sweepStale } from './cleanup.ts';
 import { chooseImageSource, requireAddonManifests, type ImageMode, type ImageSource } from './images.ts';
+import { presentLocally } from './kind/docker.ts';
 import { KindProvider, withFailureLogs } from './kind/provider.ts';
 import type { LoadMethod } from './kind/load.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -58,7 +59,11 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   const layout = opts.layout ?? 'pci-calico';
   const name = opts.name ?? newClusterName();
   const manifestsDir = opts.manifestsDir ?? join(REPO_ROOT, 'manifests');
-  const images = typeof opts.images === 'object' ? opts.images : chooseImageSource(opts.images ?? 'auto', { pciSetDir: join(manifestsDir, 'cluster') });
+  const chosen = typeof opts.images === 'object' ? opts.images : chooseImageSource(opts.images ?? 'auto', { pciSetDir: join(manifestsDir, 'cluster') });
+  // Referenced images missing from the record but present in the local Docker (a partial `images build`
+  // rewrote the record): load them too, loudly, rather than let the cluster try to pull.
+  const present = chosen.mode === 'local' ? await presentLocally(chosen.notBuilt) : [];
+  const images = { ...chosen, loadImages: [...chosen.loadImages, ...present], notBuilt: chosen.notBuilt.filter((r) => !present.includes(r)) };
   const provider = opts.provider ?? new KindProvider({ manifestsDir, loadMethod: opts.loadMethod });
   const progress = new Progress(name, opts.log ?? stderrSink);
   const pciSet = opts.pciSet ?? layout === 'pci-calico';
@@ -67,6 +72,7 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   const swept = await sweepStale((l) => progress.log(l));
   if (swept.length) progress.log(`swept ${swept.length} leaked cluster(s) from crashed runs`);
   progress.log(`booting ${layout} with ${images.mode} images (node ${images.nodeImage})`);
+  if (present.length) progress.log(`WARNING: not in the image record but present in local Docker, loading anyway: ${present.join(', ')}`);
   if (images.notBuilt.length) progress.log(`WARNING: referenced but not built locally (would be pulled): ${images.notBuilt.join(', ')}`);
 
   let cluster: Cluster | undefined;

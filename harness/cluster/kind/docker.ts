@@ -82,3 +82,12 @@ export async function removeClusterResources(cluster: string): Promise<void> {
     if (owner === cluster) await run('docker', ['network', 'rm', net], { reject: false });
   }
 }
+
+/** Which of these image references exist in the local Docker daemon. */
+export async function presentLocally(refs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const ref of refs) {
+    if ((await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { reject: false })).exitCode === 0) out.push(ref);
+  }
+  return out;
+}
