@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { killAllChildren, run } from './exec.ts';
-import { pciContainers, pciNetworks, removeClusterResources } from './kind/docker.ts';
+import { containersOf, pciContainers, pciNetworks, removeClusterResources } from './kind/docker.ts';
 import { clusterWorkDir, runsDir } from './paths.ts';
 
 /**
@@ -63,12 +63,29 @@ export function staleRuns(records = readRunRecords()): RunRecord[] {
   return records.filter((r) => r.host === hostname() && r.pid !== process.pid && !pidAlive(r.pid));
 }
 
-/** Delete everything of one cluster at the Docker level; needs no kind binary and works on half-created clusters. */
-export async function destroyCluster(name: string): Promise<void> {
-  // Twice, a moment apart: a `docker run` killed mid-request can still land a container after the first pass.
-  await removeClusterResources(name);
-  await new Promise((r) => setTimeout(r, 1000));
-  await removeClusterResources(name);
+/**
+ * Delete everything of one cluster at the Docker level; needs no kind binary and
+ * works on half-created clusters. A `docker run` whose client was killed can
+ * still land a container seconds later (dockerd finishes the request; measured
+ * here under load: containers appeared after two passes 1 s apart), so sweep
+ * until the cluster has looked empty for `quietMs`, bounded by `maxMs`.
+ */
+export async function destroyCluster(name: string, opts: { quietMs?: number; maxMs?: number } = {}): Promise<void> {
+  const quietMs = opts.quietMs ?? 6_000;
+  const maxMs = opts.maxMs ?? 90_000;
+  const t0 = Date.now();
+  let emptySince: number | undefined;
+  while (Date.now() - t0 < maxMs) {
+    const before = await containersOf(name);
+    await removeClusterResources(name);
+    if (before.length === 0) {
+      emptySince ??= Date.now();
+      if (Date.now() - emptySince >= quietMs) break;
+    } else {
+      emptySince = undefined;
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+  }
   forgetRun(name);
 }
 
@@ -77,7 +94,7 @@ export async function sweepStale(log: (l: string) => void = () => {}): Promise<s
   const stale = staleRuns();
   for (const r of stale) {
     log(`removing cluster ${r.name} left by dead process ${r.pid} (started ${r.startedAt})`);
-    await destroyCluster(r.name);
+    await destroyCluster(r.name, { quietMs: 0 });
   }
   return stale.map((r) => r.name);
 }

@@ -71,7 +71,8 @@ export class KindProvider implements ClusterProvider {
   }
 
   async delete(name: string): Promise<void> {
-    await destroyCluster(name);
+    // Interrupted mid-create: wait out in-flight `docker run`s; otherwise nothing is in flight.
+    await destroyCluster(name, { quietMs: isShuttingDown() ? 6_000 : 0 });
     forgetOnInterrupt(name);
   }
 
