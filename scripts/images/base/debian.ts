@@ -53,6 +53,7 @@ export const debianBase: Recipe = {
     const mirror = hostDebianMirror();
     if (!existsSync("/usr/sbin/debootstrap")) {
       ctx.log("installing debootstrap (apt)");
+      await ctx.run("apt-get", ["update", "-qq"]);
       await ctx.run("apt-get", ["install", "-y", "--no-install-recommends", "debootstrap"], {
         env: { DEBIAN_FRONTEND: "noninteractive" },
       });

@@ -70,7 +70,7 @@ export const k8sBinaries: Recipe = {
     const buildDate = (JSON.parse(readFileSync(mod.Info, "utf8")) as { Time: string }).Time.replace(/\.\d+Z$/, "Z");
     const out = join(ctx.workDir, "out");
     mkdirSync(out, { recursive: true });
-    ctx.log(`go build ${K8S_BINARIES.join(" ")} (the long one: ~20-40 min cold on 2 cores)`);
+    ctx.log(`go build ${K8S_BINARIES.join(" ")} (the long one: ≈13 min cold on 2 shared cores)`);
     await goBuild(ctx, {
       dir: src,
       packages: K8S_BINARIES.map((b) => `k8s.io/kubernetes/cmd/${b}`),
