@@ -140,5 +140,6 @@ export async function runKyverno(set: ManifestSet, options: CheckOptions, extra:
 export const kyvernoAnalyzer: Analyzer = {
   area: 'kyverno',
   title: 'Kyverno policies enforce CDE pod controls (real Kyverno CLI)',
+  external: true,
   run: (set, options) => runKyverno(set, options),
 };

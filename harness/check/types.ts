@@ -33,6 +33,8 @@ export interface Analyzer {
   /** Area id: network, pod-security, kyverno, rbac, audit, encryption, node-pool, schema. */
   area: string;
   title: string;
+  /** It waits on a child process (the Kyverno CLI): started first so the in-process analyzers run meanwhile. */
+  external?: boolean;
   run(set: ManifestSet, options: CheckOptions): CheckResult[] | Promise<CheckResult[]>;
 }
 
