@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { BuildContext, Recipe, RecipeOutput } from "./recipe.ts";
 import { recipes as registeredRecipes } from "./recipes.ts";
 import { imageConfig, setImageConfig } from "./lib/config.ts";
-import { imageId, pruneDangling, pruneSuperseded } from "./lib/docker.ts";
+import { imageId, pruneDangling, removeReplaced } from "./lib/docker.ts";
 import { goVersion } from "./lib/go.ts";
 import { buildOrder } from "./lib/graph.ts";
 import { sha256 } from "./lib/hash.ts";
@@ -92,8 +92,6 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
       if (!forced.has(r.name) && stamp?.key === key && outputsExist(stamp.output)) {
         progress(`${r.name}: cached (${key.slice(0, 12)})`);
         outputs[r.name] = stamp.output;
-        const superseded = pruneSuperseded(r.name, key);
-        if (superseded.length) progress(`${r.name}: removed superseded ${superseded.join(", ")}`);
         continue;
       }
       const why = !stamp ? "never built" : stamp.key !== key ? "inputs changed" : forced.has(r.name) ? "forced" : "outputs missing";
@@ -122,7 +120,7 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
       try {
         output = await r.build(ctx);
       } catch (err) {
-        pruneDangling();
+        pruneDangling(r.name);
         throw new RecipeFailure(r.name, logFile, err);
       }
       const seconds = Math.round((Date.now() - t0) / 100) / 10;
@@ -136,8 +134,8 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
       };
       writeStamp(fresh);
       outputs[r.name] = output;
-      const superseded = pruneSuperseded(r.name, key);
-      if (superseded.length) progress(`${r.name}: removed superseded ${superseded.join(", ")}`);
+      const replaced = removeReplaced(stamp?.output, output);
+      if (replaced.length) progress(`${r.name}: removed replaced ${replaced.join(", ")}`);
       progress(`${r.name}: done in ${seconds}s → ${output.images.map((i) => i.ref).join(", ") || Object.keys(output.files).join(", ")}`);
     }
     // The record covers every registered recipe whose stamp is current, not only this run's.

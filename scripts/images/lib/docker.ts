@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BuildContext } from "../recipe.ts";
+import type { BuildContext, RecipeOutput } from "../recipe.ts";
 
 export const LABEL_RECIPE = "pci-harness.dev/recipe";
 export const LABEL_KEY = "pci-harness.dev/key";
@@ -81,49 +81,44 @@ export function parseDpkgList(out: string): Array<{ name: string; version: strin
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Removes dangling images a failed build of ours left behind (only images carrying our recipe label). */
-export function pruneDangling(): void {
+/**
+ * Removes dangling images a failed build of `recipe` left behind. Only images carrying this
+ * recipe's own label: labels are inherited through FROM, so a wider filter would hit other
+ * recipes' (and other people's) images built on top of ours.
+ */
+export function pruneDangling(recipe: string): void {
   try {
-    execFileSync("docker", ["image", "prune", "--force", "--filter", `label=${LABEL_RECIPE}`], { stdio: "ignore" });
+    execFileSync("docker", ["image", "prune", "--force", "--filter", `label=${LABEL_RECIPE}=${recipe}`], { stdio: "ignore" });
   } catch {
     // best effort: the engine may be down; the build error is what matters
   }
 }
 
 /**
- * Untags images of `recipe` whose key label is not `key` (superseded builds: no stamp points
- * at them any more), then prunes what became dangling. Images a container still uses stay.
+ * After `recipe` rebuilt: drops exactly the images its previous build recorded and the new
+ * build replaced (a ref no longer produced, or an upstream ref now pointing at a new image).
+ * Never selects by label (children inherit labels) and never forces: an image a container or
+ * a child image still uses stays. Returns what was removed.
  */
-export function pruneSuperseded(recipe: string, key: string): string[] {
+export function removeReplaced(prev: RecipeOutput | undefined, next: RecipeOutput): string[] {
+  if (!prev) return [];
   const removed: string[] = [];
-  try {
-    const rows = execFileSync(
-      "docker",
-      ["images", "--filter", `label=${LABEL_RECIPE}=${recipe}`, "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"],
-      { stdio: ["ignore", "pipe", "ignore"] },
-    )
-      .toString()
-      .split("\n")
-      .filter(Boolean);
-    for (const row of rows) {
-      const [ref = "", id = ""] = row.split("\t");
-      if (ref.includes("<none>")) continue;
-      const k = execFileSync("docker", ["image", "inspect", "--format", `{{index .Config.Labels "${LABEL_KEY}"}}`, id], {
-        stdio: ["ignore", "pipe", "ignore"],
-      })
-        .toString()
-        .trim();
-      if (k === key) continue;
-      try {
-        execFileSync("docker", ["rmi", ref], { stdio: "ignore" });
-        removed.push(ref);
-      } catch {
-        // in use by a container (e.g. a running kind node): keep it
-      }
-    }
-  } catch {
-    // best effort
+  const nextRefs = new Set(next.images.map((i) => i.ref));
+  const nextIds = new Set(next.images.map((i) => i.digest));
+  for (const img of prev.images) {
+    if (!nextRefs.has(img.ref) && imageId(img.ref) === img.digest && tryRmi(img.ref)) removed.push(img.ref);
   }
-  pruneDangling();
+  for (const id of new Set(prev.images.map((i) => i.digest))) {
+    if (!nextIds.has(id) && imageId(id) && tryRmi(id)) removed.push(id.slice(0, 19));
+  }
   return removed;
+}
+
+function tryRmi(ref: string): boolean {
+  try {
+    execFileSync("docker", ["rmi", ref], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }
