@@ -62,14 +62,17 @@ export function generateLargeSet(o: GenerateOptions): Record<string, string> {
       },
     });
   }
+  // Pods come in replica groups, as Deployments make them: an app fixes the
+  // namespace, labels and port of all its replicas (10 per app by default).
+  const appAttrs = apps.map((app, k) => ({ ns: namespaces[k % nsCount]!, tier: pick(['web', 'api', 'db']), port: pick(ports) }));
   for (let i = 0; i < o.pods; i++) {
-    const ns = namespaces[i % nsCount]!;
-    const app = pick(apps);
-    const port = pick(ports);
+    const k = i % apps.length;
+    const app = apps[k]!;
+    const { ns, tier, port } = appAttrs[k]!;
     docs['pods.yaml']!.push({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: `pod-${i}`, namespace: ns, labels: { app, tier: pick(['web', 'api', 'db']) } },
+      metadata: { name: `${app}-${Math.floor(i / apps.length)}`, namespace: ns, labels: { app, tier } },
       spec: {
         serviceAccountName: 'default',
         automountServiceAccountToken: false,
