@@ -21,7 +21,7 @@ import { cacheRoot, paths } from "./lib/paths.ts";
 import { readStamp, recordFromStamps, writeRecord, writeStamp, type BuildRecord, type Stamp } from "./lib/record.ts";
 import { logTail, runLogged } from "./lib/run.ts";
 
-export { loadRecord } from "./lib/record.ts";
+export { imageByRole, loadRecord } from "./lib/record.ts";
 export type { BuildRecord } from "./lib/record.ts";
 
 export interface BuildOptions {

@@ -91,6 +91,15 @@ export function loadRecord(): BuildRecord | undefined {
   return JSON.parse(readFileSync(p, "utf8")) as BuildRecord;
 }
 
+/** The image with `role` (e.g. "node"), or a thrown error telling how to build it. */
+export function imageByRole(rec: BuildRecord | undefined, role: string): BuildRecord["images"][number] {
+  const img = rec?.images.find((i) => i.role === role);
+  if (!img) {
+    throw new Error(`no "${role}" image in the image record (${paths.record()}): run \`node scripts/images/build.ts\` first`);
+  }
+  return img;
+}
+
 function recordMarkdown(rec: BuildRecord): string {
   const out: string[] = [
     "# Image supply-chain record",

@@ -56,7 +56,9 @@ async function exec(ctx: BuildContext, container: string, script: string, input?
 
 export const kindNode: Recipe = {
   name: "kind-node",
-  dependsOn: ["kind-node-base", "k8s-binaries", "k8s-images", "etcd", "coredns", "pause"],
+  // `kind` is not needed to build the image; listed so `build.ts kind-node` yields everything
+  // `kind create cluster` needs ($CACHE/bin/kind, $CACHE/bin/kubectl, the node image).
+  dependsOn: ["kind-node-base", "k8s-binaries", "k8s-images", "etcd", "coredns", "pause", "kind"],
   inputs: () => [`kubernetes=${imageConfig().kubernetesVersion}`, `kind=${KIND_VERSION}`, ...fileInputs(import.meta.url, "./node-image.ts")],
   async build(ctx) {
     const version = imageConfig().kubernetesVersion;
