@@ -7,6 +7,7 @@
  *
  * State lives in $PCI_HARNESS_CACHE (default ~/.cache/pci-harness), never in the repo.
  */
+import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +15,7 @@ import type { BuildContext, Recipe, RecipeOutput } from "./recipe.ts";
 import { recipes as registeredRecipes } from "./recipes.ts";
 import { imageConfig, setImageConfig } from "./lib/config.ts";
 import { imageId, pruneDangling, removeReplaced } from "./lib/docker.ts";
-import { goVersion } from "./lib/go.ts";
+import { GO_BIN_DIR, goVersion } from "./lib/go.ts";
 import { buildOrder } from "./lib/graph.ts";
 import { sha256 } from "./lib/hash.ts";
 import { cacheRoot, paths } from "./lib/paths.ts";
@@ -81,6 +82,7 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
   const forced = new Set(opts.force ? (wanted.length ? wanted : order.map((r) => r.name)) : []);
   for (const dir of [paths.bin(), paths.logs(), paths.stamps()]) mkdirSync(dir, { recursive: true });
 
+  preflight();
   const release = await acquireLock();
   try {
     const outputs: Record<string, RecipeOutput> = {};
@@ -148,6 +150,20 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
     return record;
   } finally {
     release();
+  }
+}
+
+/** Fail early, with the fix, when a tool every recipe needs is missing. */
+function preflight(): void {
+  try {
+    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: ["ignore", "pipe", "pipe"] });
+  } catch {
+    throw new Error("the Docker engine does not answer (`docker info` failed): start it, e.g. /work/shared/env/docker-up");
+  }
+  try {
+    goVersion();
+  } catch {
+    throw new Error(`Go not found at ${GO_BIN_DIR}/go: install Go (1.25+) there`);
   }
 }
 
