@@ -8,6 +8,8 @@ import { buildOrder } from "./lib/graph.ts";
 import { localReplaces } from "./lib/go.ts";
 import { kindBasePackages } from "./node/node-base.ts";
 import { kindDefaultCniManifest } from "./node/node-image.ts";
+import { refFor, tagOf } from "./node/kubeadm.ts";
+import { kubernetesParts, setImageConfig } from "./lib/config.ts";
 
 let cache: string;
 beforeEach(() => {
@@ -109,5 +111,25 @@ describe("upstream source parsing", () => {
     const { manifest, images } = kindDefaultCniManifest(go);
     expect(manifest).toContain("image: docker.io/kindest/kindnetd:v1\n        name: kindnet");
     expect(images).toEqual(["docker.io/kindest/kindnetd:v1"]);
+  });
+});
+
+describe("versions and kubeadm image refs", () => {
+  it("maps a Kubernetes release to its staging module version", () => {
+    expect(kubernetesParts("v1.34.12")).toEqual({ major: "1", minor: "34", patch: "12", staging: "v0.34.12" });
+    expect(() => setImageConfig({ kubernetesVersion: "1.34" })).toThrow(/must look like v1.34.12/);
+  });
+  it("finds each component in `kubeadm config images list` output by repository name", () => {
+    const list = [
+      "registry.k8s.io/kube-apiserver:v1.34.12",
+      "registry.k8s.io/kube-proxy:v1.34.12",
+      "registry.k8s.io/coredns/coredns:v1.12.1",
+      "registry.k8s.io/pause:3.10.1",
+      "registry.k8s.io/etcd:3.6.5-0",
+    ];
+    expect(refFor(list, "etcd")).toBe("registry.k8s.io/etcd:3.6.5-0");
+    expect(refFor(list, "coredns")).toBe("registry.k8s.io/coredns/coredns:v1.12.1");
+    expect(tagOf(refFor(list, "etcd"))).toBe("3.6.5-0");
+    expect(() => refFor(list, "kube-scheduler")).toThrow(/has no kube-scheduler/);
   });
 });

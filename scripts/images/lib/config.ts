@@ -19,10 +19,11 @@ export function imageConfig(): ImageBuildConfig {
 }
 
 export function setImageConfig(patch: Partial<ImageBuildConfig>): void {
-  current = { ...current, ...patch };
-  if (!/^v1\.\d+\.\d+$/.test(current.kubernetesVersion)) {
-    throw new Error(`kubernetes version must look like v1.34.12, got "${current.kubernetesVersion}"`);
+  const next = { ...current, ...patch };
+  if (!/^v1\.\d+\.\d+$/.test(next.kubernetesVersion)) {
+    throw new Error(`kubernetes version must look like v1.34.12, got "${next.kubernetesVersion}"`);
   }
+  current = next;
 }
 
 /** "v1.34.12" → { major: "1", minor: "34", staging: "v0.34.12" } (staging modules track v0.<minor>.<patch>). */
