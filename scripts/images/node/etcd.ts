@@ -1,14 +1,16 @@
 /**
  * Recipe `etcd`: the etcd server at the version kubeadm wants (registry.k8s.io/etcd:<v>-0),
  * built from go.etcd.io/etcd/server/v3 (its go.mod replaces siblings with ../ paths, so it
- * is built through a wrapper module). Binary at /usr/local/bin/etcd like the upstream image.
+ * is built through a wrapper module). Like the upstream image, it also carries etcdctl and
+ * etcdutl (go.etcd.io/etcd/etcdctl/v3, etcdutl/v3 at the same version) in /usr/local/bin: the
+ * live suite reads raw keys with `kubectl exec etcd-... -- etcdctl` to prove encryption at rest.
  */
 import { join } from "node:path";
 import type { Recipe } from "../recipe.ts";
 import { debianBaseRef } from "../base/debian.ts";
 import { imageConfig } from "../lib/config.ts";
 import { debianPackagesOfImage, dockerBuild } from "../lib/docker.ts";
-import { goVersion, modulesOfBinary } from "../lib/go.ts";
+import { goVersion, modulesOfBinaries } from "../lib/go.ts";
 import { buildGoBinaries } from "../lib/gorecipe.ts";
 import { fileInputs } from "../lib/hash.ts";
 import { freshContext, place } from "./context.ts";
@@ -28,7 +30,11 @@ export const etcd: Recipe = {
         name: "etcd",
         module: main,
         version,
-        mains: [main],
+        mains: [main, "go.etcd.io/etcd/etcdctl/v3", "go.etcd.io/etcd/etcdutl/v3"],
+        extraRequire: (v) => [
+          ["go.etcd.io/etcd/etcdctl/v3", v],
+          ["go.etcd.io/etcd/etcdutl/v3", v],
+        ],
         rename: { [main]: "etcd" },
         ldflags: () => "-s -w",
         recipeFile: import.meta.url,
@@ -37,15 +43,15 @@ export const etcd: Recipe = {
     );
     const binary = files.etcd ?? "";
     const dir = freshContext(join(ctx.workDir, "image"));
-    place(binary, dir, "etcd");
+    for (const b of ["etcd", "etcdctl", "etcdutl"]) place(files[b] ?? "", dir, b);
     ctx.log(`image ${ref}`);
     const digest = await dockerBuild(ctx, {
       contextDir: dir,
       tags: [ref],
-      dockerfile: [`FROM ${debianBaseRef(ctx.deps)}`, "COPY etcd /usr/local/bin/etcd", 'CMD ["/usr/local/bin/etcd"]', ""].join("\n"),
+      dockerfile: [`FROM ${debianBaseRef(ctx.deps)}`, "COPY etcd etcdctl etcdutl /usr/local/bin/", 'CMD ["/usr/local/bin/etcd"]', ""].join("\n"),
     });
     return {
-      images: [{ role: "etcd", ref, digest, goModules: modulesOfBinary(binary), debianPackages: await debianPackagesOfImage(ctx, ref) }],
+      images: [{ role: "etcd", ref, digest, goModules: modulesOfBinaries([binary, files.etcdctl ?? "", files.etcdutl ?? ""]), debianPackages: await debianPackagesOfImage(ctx, ref) }],
       files,
     };
   },
