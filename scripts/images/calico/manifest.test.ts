@@ -73,6 +73,7 @@ describe('patchCalicoManifest', () => {
       CALICO_NETWORKING_BACKEND: 'vxlan',
       FELIX_NFTABLESMODE: 'Disabled',
       CALICO_IPV4POOL_CIDR: '192.168.0.0/16',
+      FELIX_DebugSkipCTLBCleanup: 'true', // stub libbpf (CGO off) panics in that cleanup
     });
     expect(node.env.find((e: { name: string }) => e.name === 'CALICO_NETWORKING_BACKEND').valueFrom).toBeUndefined();
   });

@@ -51,6 +51,12 @@ export function patchCalicoManifest(text: string, opts: CalicoManifestOptions): 
   setEnv(env, 'CALICO_IPV4POOL_CIDR', opts.podCidr);
   setEnv(env, 'CALICO_NETWORKING_BACKEND', 'vxlan'); // no BIRD/confd in our image
   setEnv(env, 'FELIX_NFTABLESMODE', 'Disabled'); // iptables dataplane: bookworm's nft is older than Calico expects
+  // CGO_ENABLED=0 links felix/bpf/libbpf's stub, which panics when called. In iptables mode
+  // Felix still "cleans up" BPF connect-time LB state at start (int_dataplane.go:
+  // bpfnat.RemoveConnectTimeLoadBalancer) and panics "LIBBPF syscall stub" (seen on our first
+  // boot). Upstream's own escape hatch (felix/bpf/nat/connecttime.go) skips that cleanup; a
+  // stub build never creates BPF state, so there is nothing to clean.
+  setEnv(env, 'FELIX_DebugSkipCTLBCleanup', 'true');
   return kept.map((d) => stringify(d, { lineWidth: 0 })).map((s) => `---\n${s}`).join('');
 }
 
