@@ -3,7 +3,7 @@ import type { CheckResult } from '../check/types.ts';
 import { networkAnalyzer, predictReachability, renderMatrix } from './network.ts';
 import { build, deployment, find, netpol, toSet, goodDocs, ns, type Doc } from './network/fixtures.test-helper.ts';
 import { parsePolicy } from './network/policy.ts';
-import { matchesSelector } from './network/selectors.ts';
+import { matchesSelector } from '../k8s/label-selector.ts';
 import { isStrictSubset, parseCidr } from './network/cidr.ts';
 
 const run = (set: ReturnType<typeof build>) => networkAnalyzer.run(set, {}) as CheckResult[];

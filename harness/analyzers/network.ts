@@ -4,7 +4,7 @@ import type { FlowTableSpec } from '../spec/types.ts';
 import { findSpec, inScopeNamespaces, scopeDeclaration } from './workloads.ts';
 import { predictReachability, type HalfVerdict, type Reachability } from './network/matrix.ts';
 import { memberId, type Endpoint, type Member, type Port } from './network/model.ts';
-import { isEmptySelector } from './network/selectors.ts';
+import { isEmptySelector } from '../k8s/label-selector.ts';
 import type { Policy, Rule } from './network/policy.ts';
 
 export { predictReachability } from './network/matrix.ts';

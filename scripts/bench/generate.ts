@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { rng } from '../../harness/testing/rng.ts';
 
 /**
  * A large synthetic cluster for the benchmark: `pods` Pods spread over
@@ -13,16 +14,6 @@ export interface GenerateOptions {
   seed?: number;
 }
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SECURE_CONTAINER = {
   securityContext: {

@@ -6,18 +6,8 @@ import { runAnalyzers } from '../../harness/check/run.ts';
 import { InputError } from '../../harness/errors.ts';
 import { setFromTexts } from '../../harness/manifests/load.ts';
 import { SHIPPED } from './cli.ts';
+import { rng } from '../../harness/testing/rng.ts';
 
-/** Small deterministic PRNG (mulberry32) so a failing case is reproducible from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shippedFiles(): Record<string, string> {
   const out: Record<string, string> = {};

@@ -3,7 +3,7 @@ import { Bits } from './bits.ts';
 import { cidrContainsIp } from './cidr.ts';
 import { buildModel, EXTERNAL_IP_PARSED, type Endpoint, type Model, type Port } from './model.ts';
 import { parsePolicy, type Peer, type Policy, type PolicyError, type PolicyPort, type Rule } from './policy.ts';
-import { matchesSelector } from './selectors.ts';
+import { matchesSelector } from '../../k8s/label-selector.ts';
 
 /**
  * The predicted reachability matrix, computed the way policy-assistant

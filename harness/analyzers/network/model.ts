@@ -1,7 +1,7 @@
 import type { LoadedObject, ManifestSet } from '../../manifests/types.ts';
 import { inScopeNamespaces, namespaceObjects, podTemplates, type PodTemplate } from '../workloads.ts';
 import { parseIp } from './cidr.ts';
-import type { Labels } from './selectors.ts';
+import type { Labels } from '../../k8s/label-selector.ts';
 import type { Protocol } from './policy.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { LoadedObject } from '../../manifests/types.ts';
 import { parseCidr, isStrictSubset, type Cidr } from './cidr.ts';
-import { validateSelector, type LabelSelector } from './selectors.ts';
+import { validateSelector, type LabelSelector } from '../../k8s/label-selector.ts';
 
 /**
  * A NetworkPolicy (networking.k8s.io/v1) read from YAML, normalised the way the

@@ -1,3 +1,4 @@
+import { matchesSelector, type LabelSelector } from '../../k8s/label-selector.ts';
 import type { PolicyRule } from './types.ts';
 
 function strings(v: unknown): string[] {
@@ -19,37 +20,7 @@ export function readRules(value: unknown): PolicyRule[] {
   });
 }
 
-interface LabelSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-/** metav1.LabelSelector semantics: every matchLabels pair AND every expression; an empty selector matches everything. */
+/** metav1.LabelSelector semantics (shared with the network analyzer); a non-object selects nothing. */
 export function selectorMatches(selector: unknown, labels: Record<string, string>): boolean {
-  if (typeof selector !== 'object' || selector === null) return false;
-  const s = selector as { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] };
-  for (const [k, v] of Object.entries(s.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of s.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const val = labels[e.key];
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || val === undefined || !values.includes(val)) return false;
-        break;
-      case 'NotIn':
-        if (has && val !== undefined && values.includes(val)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return typeof selector === 'object' && selector !== null && matchesSelector(selector as LabelSelector, labels);
 }
