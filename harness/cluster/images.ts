@@ -58,7 +58,7 @@ export function recordPath(): string {
 export function referencedImages(yamlTexts: string[]): string[] {
   const out = new Set<string>();
   for (const text of yamlTexts) {
-    for (const m of text.matchAll(/^\s*-?\s*image:\s*["']?([^\s"'#]+)["']?/gm)) {
+    for (const m of text.matchAll(/^[ \t]*-?[ \t]*image:[ \t]*["']?([^\s"'#]+)["']?/gm)) {
       // Skip placeholders and wildcard patterns (Kyverno `image: "registry/*"`).
       if (m[1] && !/[${}*?]/.test(m[1])) out.add(m[1]);
     }

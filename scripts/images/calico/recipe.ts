@@ -16,8 +16,8 @@ import { CALICO, CALICO_API, CALICO_COMMIT, CALICO_LIB_STD, CALICO_VERSION } fro
 
 export const CALICO_NODE_REF = `docker.io/calico/node:${CALICO_VERSION}`;
 export const CALICO_CNI_REF = `docker.io/calico/cni:${CALICO_VERSION}`;
-/** kind's default networking.podSubnet, which is also Calico's default pool. */
-export const POD_CIDR = '192.168.0.0/16';
+/** kind's default networking.podSubnet. Not Calico's 192.168.0.0/16 default: Docker may hand a kind network a 192.168.x subnet, and pods then cannot reach node IPs or the API server (found on the first live boot). */
+export const POD_CIDR = '10.244.0.0/16';
 const POLICY_SETUP_TIMEOUT_SECONDS = 10;
 
 /** What calico-node shells out to (felix: iptables/ipset/conntrack/modprobe; start_runit: runsvdir, which). */
