@@ -99,7 +99,7 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
     } else {
       await progress.step('kindnet', async () => {
         await waitNodesReady(c);
-        await waitRollout(c, 'kube-system', 'daemonset/kindnet');
+        if (images.defaultCni === 'kindnetd') await waitRollout(c, 'kube-system', 'daemonset/kindnet');
       });
     }
     if (pciSet) await applyPciSet(c, join(manifestsDir, 'cluster'), progress);

@@ -34,6 +34,12 @@ export interface ImageSource {
   serverImage: string;
   /** True when the cluster must not pull anything (local mode). */
   expectNoPulls: boolean;
+  /**
+   * kind's default CNI: the real kindnetd image (upstream, or built), or the
+   * no-policy stand-in (harness/cluster/kind/stand-in-cni.ts) when kindnetd
+   * could not be built here.
+   */
+  defaultCni: 'kindnetd' | 'stand-in';
 }
 
 export const PROBE_IMAGE = 'localhost/pci-harness/probe:v1';
@@ -98,6 +104,7 @@ export function chooseImageSource(
       probeImage: PROBE_IMAGE,
       serverImage: SERVER_IMAGE,
       expectNoPulls: false,
+      defaultCni: 'kindnetd',
     };
   }
   if (!record) {
@@ -139,6 +146,7 @@ export function chooseImageSource(
     probeImage,
     serverImage,
     expectNoPulls: true,
+    defaultCni: record.images.some((i) => i.role === 'kindnetd') ? 'kindnetd' : 'stand-in',
   };
 }
 

@@ -49,7 +49,7 @@ export interface RenderedConfig {
  * work dir. The key exists only in `<workDir>/control-plane/encryption-config.yaml`
  * (0600) and inside the cluster; the work dir is deleted with the cluster.
  */
-export function renderClusterConfig(opts: { manifestsDir: string; layout: string; workDir: string; singleNode?: boolean }): RenderedConfig {
+export function renderClusterConfig(opts: { manifestsDir: string; layout: string; workDir: string; singleNode?: boolean; disableDefaultCni?: boolean }): RenderedConfig {
   const controlPlaneDir = join(opts.workDir, 'control-plane');
   const auditLogDir = join(opts.workDir, 'audit');
   mkdirSync(controlPlaneDir, { recursive: true, mode: 0o700 });
@@ -74,6 +74,7 @@ export function renderClusterConfig(opts: { manifestsDir: string; layout: string
   const kindFile = join(opts.manifestsDir, 'kind', `${opts.layout}.yaml`);
   let kindConfig = renderTemplate(readFileSync(kindFile, 'utf8'), vars, kindFile);
   if (opts.singleNode) kindConfig = controlPlaneOnly(kindConfig);
+  if (opts.disableDefaultCni) kindConfig = withoutDefaultCni(kindConfig);
   const kindConfigPath = join(opts.workDir, 'kind-config.yaml');
   writeFileSync(kindConfigPath, kindConfig, { mode: 0o644 });
   return { kindConfigPath, controlPlaneDir, auditLogDir };
@@ -90,5 +91,12 @@ export function controlPlaneOnly(kindConfigText: string): string {
   const keep = (nodes.nodes ?? []).filter((n) => n.role === 'control-plane');
   if (keep.length === 0) throw new Error('kind config has no control-plane node');
   doc.set('nodes', doc.createNode(keep));
+  return doc.toString();
+}
+
+/** kind must not apply its kindnet DaemonSet (its image would be pulled): the stand-in CNI replaces it. */
+export function withoutDefaultCni(kindConfigText: string): string {
+  const doc = parseDocument(kindConfigText);
+  doc.setIn(['networking', 'disableDefaultCNI'], true);
   return doc.toString();
 }

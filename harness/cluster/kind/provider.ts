@@ -8,6 +8,7 @@ import { StepError } from '../progress.ts';
 import { assertHarnessName, type Cluster, type ClusterProvider, type ClusterSpec } from '../provider.ts';
 import { renderClusterConfig } from './config.ts';
 import { ensureNetwork, nodeNamesOf, pciContainers } from './docker.ts';
+import { installStandInCni } from './stand-in-cni.ts';
 import { loadImagesWithCtr, loadImagesWithKind, missingImages, type LoadMethod } from './load.ts';
 
 export interface KindProviderOptions {
@@ -40,7 +41,8 @@ export class KindProvider implements ClusterProvider {
     recordRun(name, this.name);
     deleteOnInterrupt(name, () => this.delete(name));
 
-    const rendered = renderClusterConfig({ manifestsDir: this.#manifestsDir, layout: spec.layout, workDir, singleNode: spec.singleNode });
+    const standInCni = spec.layout === 'kindnet' && images.defaultCni === 'stand-in';
+    const rendered = renderClusterConfig({ manifestsDir: this.#manifestsDir, layout: spec.layout, workDir, singleNode: spec.singleNode, disableDefaultCni: standInCni });
     const kubeconfigPath = join(workDir, 'kubeconfig');
     try {
       await progress.step('docker network', () => ensureNetwork(name, name));
@@ -67,7 +69,15 @@ export class KindProvider implements ClusterProvider {
     const kubeClient = new KubeConfig();
     kubeClient.loadFromFile(kubeconfigPath);
     const kubectl = (args: string[], opts?: RunOptions) => run(images.kubectlBinary, ['--kubeconfig', kubeconfigPath, ...args], opts);
-    return { name, kubeconfigPath, kubeClient, kubectl, images, workDir };
+    const cluster = { name, kubeconfigPath, kubeClient, kubectl, images, workDir };
+    if (standInCni) {
+      try {
+        await progress.step('default CNI stand-in (ptp, no policy engine: kindnetd cannot be built here)', () => installStandInCni(cluster));
+      } catch (e) {
+        throw await withFailureLogs(name, images.kindBinary, e);
+      }
+    }
+    return cluster;
   }
 
   async delete(name: string): Promise<void> {
