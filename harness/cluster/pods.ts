@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import type { Cluster } from './provider.ts';
 import type { ProbePod } from './probe.ts';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../k8s/restricted.ts';
 
 /**
  * Pods the harness itself runs (probes, canary servers). Each one satisfies
@@ -35,15 +36,7 @@ export function harnessPod(o: HarnessPodOptions): Record<string, unknown> {
         imagePullPolicy: 'IfNotPresent',
         ...(o.args ? { args: o.args } : {}),
         ...(o.ports ? { ports: Object.entries(o.ports).map(([name, containerPort]) => ({ name, containerPort, protocol: 'TCP' })) } : {}),
-        securityContext: {
-          privileged: false,
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          runAsNonRoot: true,
-          runAsUser: 65532,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
+        securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
         resources: { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '64Mi' } },
       },
     ],

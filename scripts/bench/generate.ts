@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { rng } from '../../harness/testing/rng.ts';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../../harness/k8s/restricted.ts';
 
 /**
  * A large synthetic cluster for the benchmark: `pods` Pods spread over
@@ -15,16 +16,7 @@ export interface GenerateOptions {
 }
 
 
-const SECURE_CONTAINER = {
-  securityContext: {
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    runAsUser: 65532,
-    capabilities: { drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
-  },
-};
+const SECURE_CONTAINER = { securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT };
 
 /** Returns file name → YAML text, ready for setFromTexts() or writing to a directory. */
 export function generateLargeSet(o: GenerateOptions): Record<string, string> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { imagesIn, patchCalicoManifest } from './manifest.ts';
+import { imagesIn } from '../lib/manifest-images.ts';
+import { patchCalicoManifest } from './manifest.ts';
 
 // Shape of upstream manifests/calico-vxlan.yaml (v3.30), trimmed to what the patch touches.
 const UPSTREAM = `

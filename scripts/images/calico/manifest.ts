@@ -4,6 +4,7 @@
  * error (the upstream manifest changed: re-check, don't silently ship it).
  */
 import { parseAllDocuments, stringify } from 'yaml';
+import { imagesIn } from '../lib/manifest-images.ts';
 
 export interface CalicoManifestOptions {
   /** kind's networking.podSubnet. */
@@ -80,18 +81,3 @@ function retag(image: string, images: CalicoManifestOptions['images']): string {
   throw new Error(`calico manifest uses ${image}, which this recipe does not build`);
 }
 
-/** Every image reference in a manifest (for the "only images we built" check). */
-export function imagesIn(manifest: string): string[] {
-  const refs = new Set<string>();
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node)) {
-        if (k === 'image' && typeof v === 'string') refs.add(v);
-        else visit(v);
-      }
-    }
-  };
-  for (const doc of parseAllDocuments(manifest)) visit(doc.toJS());
-  return [...refs];
-}

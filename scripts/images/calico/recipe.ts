@@ -11,7 +11,8 @@ import type { BuildContext, ImageRecord, Recipe, RecipeOutput } from '../recipe.
 import { buildImage, caCertsImage, debianPackagesIn, freshContext } from '../kyverno/docker.ts';
 import { downloadModule, goBuild, goToolchain, modulesInBinary, writableCopy } from '../kyverno/gomodule.ts';
 import { fileContents } from '../kyverno/recipe-files.ts';
-import { imagesIn, patchCalicoManifest } from './manifest.ts';
+import { imagesIn } from '../lib/manifest-images.ts';
+import { patchCalicoManifest } from './manifest.ts';
 import { CALICO, CALICO_API, CALICO_COMMIT, CALICO_LIB_STD, CALICO_VERSION } from './versions.ts';
 
 export const CALICO_NODE_REF = `docker.io/calico/node:${CALICO_VERSION}`;

@@ -10,7 +10,6 @@
  * any image this recipe did not build.
  */
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import type { BuildContext, ImageRecord, Recipe, RecipeOutput } from '../recipe.ts';
 import { buildImage, caCertsImage, freshContext } from './docker.ts';
 import { downloadModule, goBuild, modulesInBinary, writableCopy, goToolchain } from './gomodule.ts';
@@ -18,6 +17,7 @@ import { HELM } from './helm.ts';
 import { fileContents } from './recipe-files.ts';
 import { imageConfig } from '../lib/config.ts';
 import { KYVERNO, KYVERNO_LDFLAGS } from './versions.ts';
+import { imagesIn } from '../lib/manifest-images.ts';
 
 /** charts/kyverno/values.yaml: defaultRegistry reg.kyverno.io, tag defaults to appVersion (= module version). */
 const REGISTRY = 'reg.kyverno.io/kyverno';
@@ -159,17 +159,3 @@ export function dropOpenreports(text: string): string {
   return text.replace(/^(\s*)- name: openreports\n(?:\1  .*\n)*/m, '');
 }
 
-function imagesIn(manifest: string): string[] {
-  const refs = new Set<string>();
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node)) {
-        if (k === 'image' && typeof v === 'string') refs.add(v);
-        else visit(v);
-      }
-    }
-  };
-  for (const doc of parseAllDocuments(manifest)) visit(doc.toJS());
-  return [...refs];
-}
