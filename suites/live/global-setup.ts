@@ -10,7 +10,7 @@ import { writeBootReport } from './support/report.ts';
  * booted once and ALWAYS deleted in teardown (vitest runs it after failures
  * too; SIGINT/SIGTERM delete it through the harness's signal handlers).
  *   PCI_LIVE_SHARED=0          don't boot it (running only kindnet/interrupt files)
- *   PCI_LIVE_KUBECONFIG=path   reuse a running cluster (`main.ts up --keep`); not deleted
+ *   PCI_LIVE_KUBECONFIG=path   reuse a running cluster (`pci-harness up`); not deleted
  *   PCI_LIVE_CLUSTER=name      its name (default pci-reused)
  */
 declare module 'vitest' {
