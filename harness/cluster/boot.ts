@@ -63,10 +63,13 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   // Referenced images missing from the record but present in the local Docker (a partial `images build`
   // rewrote the record): load them too, loudly, rather than let the cluster try to pull.
   const present = chosen.mode === 'local' ? await presentLocally(chosen.notBuilt) : [];
-  const images = { ...chosen, loadImages: [...chosen.loadImages, ...present], notBuilt: chosen.notBuilt.filter((r) => !present.includes(r)) };
+  const pciSet = opts.pciSet ?? layout === 'pci-calico';
+  const allImages = [...chosen.loadImages, ...present];
+  // Without Calico, Kyverno or the PCI set (the kindnet canary), only the probe and server images run: load just those.
+  const loadImages = layout === 'pci-calico' || pciSet ? allImages : allImages.filter((r) => r === chosen.probeImage || r === chosen.serverImage);
+  const images = { ...chosen, loadImages, notBuilt: chosen.notBuilt.filter((r) => !present.includes(r)) };
   const provider = opts.provider ?? new KindProvider({ manifestsDir, loadMethod: opts.loadMethod });
   const progress = new Progress(name, opts.log ?? stderrSink);
-  const pciSet = opts.pciSet ?? layout === 'pci-calico';
   if (layout === 'pci-calico') requireAddonManifests(images);
 
   const swept = await sweepStale((l) => progress.log(l));

@@ -36,7 +36,8 @@ export function harnessPod(o: HarnessPodOptions): Record<string, unknown> {
         imagePullPolicy: 'IfNotPresent',
         ...(o.args ? { args: o.args } : {}),
         ...(o.ports ? { ports: Object.entries(o.ports).map(([name, containerPort]) => ({ name, containerPort, protocol: 'TCP' })) } : {}),
-        securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
+        // A copy: callers weaken one pod's context in place (admission tests), never the shared constant.
+        securityContext: structuredClone(RESTRICTED_CONTAINER_SECURITY_CONTEXT) as Record<string, unknown>,
         resources: { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '64Mi' } },
       },
     ],

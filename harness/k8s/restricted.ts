@@ -12,4 +12,4 @@ export const RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
   runAsUser: 65532,
   capabilities: { drop: ['ALL'] },
   seccompProfile: { type: 'RuntimeDefault' },
-} as const;
+};
