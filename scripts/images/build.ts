@@ -82,7 +82,7 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
   const forced = new Set(opts.force ? (wanted.length ? wanted : order.map((r) => r.name)) : []);
   for (const dir of [paths.bin(), paths.logs(), paths.stamps()]) mkdirSync(dir, { recursive: true });
 
-  preflight();
+  preflight(order.some((r) => r.needsDocker !== false));
   const release = await acquireLock();
   try {
     const outputs: Record<string, RecipeOutput> = {};
@@ -154,11 +154,13 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
 }
 
 /** Fail early, with the fix, when a tool every recipe needs is missing. */
-function preflight(): void {
-  try {
-    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: ["ignore", "pipe", "pipe"] });
-  } catch {
-    throw new Error("the Docker engine does not answer (`docker info` failed): start it, e.g. /work/shared/env/docker-up");
+function preflight(needsDocker: boolean): void {
+  if (needsDocker) {
+    try {
+      execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: ["ignore", "pipe", "pipe"] });
+    } catch {
+      throw new Error("the Docker engine does not answer (`docker info` failed): start it (on this project's machines: ../shared/env/docker-up)");
+    }
   }
   try {
     goVersion();

@@ -50,6 +50,8 @@ export interface RecipeOutput {
 export interface Recipe {
   name: string;
   dependsOn?: string[];
+  /** False for recipes that only build binaries (no Docker engine needed). Default true. */
+  needsDocker?: boolean;
   /** Everything the build depends on, as strings: versions, recipe file contents. Hashed into the cache key. */
   inputs(): string[] | Promise<string[]>;
   build(ctx: BuildContext): Promise<RecipeOutput>;

@@ -12,6 +12,7 @@ import { KYVERNO, KYVERNO_LDFLAGS } from './versions.ts';
 
 export const kyvernoCli: Recipe = {
   name: 'kyverno-cli',
+  needsDocker: false,
   inputs: async () => [
     await goToolchain(),
     `${KYVERNO.module}@${KYVERNO.version} ${KYVERNO.sum}`,

@@ -17,6 +17,7 @@ export const HELM: PinnedModule = {
 
 export const helm: Recipe = {
   name: 'helm',
+  needsDocker: false,
   inputs: async () => [
     await goToolchain(),
     `${HELM.module}@${HELM.version} ${HELM.sum}`,
