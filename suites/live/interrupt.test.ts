@@ -9,18 +9,24 @@ import { newClusterName } from '../../harness/cluster/boot.ts';
 
 /**
  * (e) An interrupted boot leaves nothing behind. The boot runs in a real child
- * process; SIGINT arrives while `kind create cluster` is creating nodes (the
- * worst moment: kind's own children are mid-`docker run`).
+ * process; the signal arrives while `kind create cluster` is creating nodes
+ * (the worst moment: kind's own children are mid-`docker run`). SIGINT is a
+ * person's Ctrl-C, SIGTERM a CI runner cancelling the job.
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('interrupting a boot', () => {
-  it('SIGINT mid-boot: exit 130, and no container, network, volume, run record or key dir of that cluster remains', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s mid-boot: exit %i, and no container, network, volume, run record or key dir of that cluster remains', async (signal, exitCode) => {
     const name = newClusterName();
     // The user-facing CLI, so its own signal handling is what is proven.
     const child = execa(process.execPath, [join(REPO_ROOT, 'scripts/pci-harness.mjs'), 'up', '--layout', 'kindnet', '--no-pci-set', '--name', name], {
       reject: false,
       all: true,
+      // execa escalates SIGTERM to SIGKILL after 5 s by default; cleanup must be observed, not cut short.
+      forceKillAfterDelay: false,
     });
     let exited = false;
     void child.then(() => {
@@ -39,10 +45,10 @@ describe('interrupting a boot', () => {
     const networks = [...(await pciNetworks()).entries()].filter(([, owner]) => owner === name).map(([net]) => net);
     expect(networks).toEqual([name]);
 
-    child.kill('SIGINT');
+    child.kill(signal);
     const result = await child;
-    expect(result.exitCode, String(result.all).slice(-2000)).toBe(130);
-    expect(String(result.all)).toMatch(/SIGINT received — deleting/);
+    expect(result.exitCode, String(result.all).slice(-2000)).toBe(exitCode);
+    expect(String(result.all)).toMatch(new RegExp(`${signal} received — deleting`));
 
     expect(await containersOf(name)).toEqual([]);
     const leftover = (await run('docker', ['ps', '-a', '-q', '--filter', `label=${KIND_CLUSTER_LABEL}=${name}`])).stdout.trim();
