@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forgetRun, pidAlive, readRunRecords, recordRun, staleRuns } from './cleanup.ts';
+import { forgetRun, markKept, pidAlive, readRunRecords, recordRun, staleRuns } from './cleanup.ts';
 import { clusterWorkDir, runsDir } from './paths.ts';
 import { assertHarnessName } from './provider.ts';
 
@@ -31,6 +31,14 @@ describe('run records and crash sweep', () => {
     mkdirSync(runsDir(), { recursive: true });
     writeFileSync(join(runsDir(), 'pci-dead.json'), JSON.stringify({ name: 'pci-dead', pid: child.pid, host: hostname(), startedAt: '', provider: 'kind' }));
     expect(staleRuns().map((r) => r.name)).toContain('pci-dead');
+  });
+  it('a cluster kept on purpose (`pci-harness up`) is not stale once its process exits', async () => {
+    const child = execa('true');
+    await child;
+    writeFileSync(join(runsDir(), 'pci-kept.json'), JSON.stringify({ name: 'pci-kept', pid: child.pid, host: hostname(), startedAt: '', provider: 'kind' }));
+    expect(staleRuns().map((r) => r.name)).toContain('pci-kept');
+    markKept('pci-kept');
+    expect(staleRuns().map((r) => r.name)).not.toContain('pci-kept');
   });
   it('a half-written record counts as stale rather than being ignored', () => {
     writeFileSync(join(runsDir(), 'pci-torn.json'), '{"name": "pci-to');

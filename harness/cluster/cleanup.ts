@@ -17,6 +17,8 @@ export interface RunRecord {
   host: string;
   startedAt: string;
   provider: string;
+  /** Left running on purpose (`pci-harness up`): not a leak, only `pci-harness down` removes it. */
+  kept?: boolean;
 }
 
 export function recordRun(name: string, provider: string): RunRecord {
@@ -41,6 +43,14 @@ export function readRunRecords(): RunRecord[] {
   return out;
 }
 
+/** The cluster outlives its process on purpose (`pci-harness up`): crash sweeps must leave it alone. */
+export function markKept(name: string): void {
+  const path = join(runsDir(), `${name}.json`);
+  if (!existsSync(path)) return;
+  const rec = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+  writeFileSync(path, `${JSON.stringify({ ...rec, kept: true }, null, 2)}\n`);
+}
+
 /** Forget a run: its record and its work dir (which holds the cluster's encryption key). */
 export function forgetRun(name: string): void {
   rmSync(join(runsDir(), `${name}.json`), { force: true });
@@ -60,7 +70,7 @@ export function pidAlive(pid: number): boolean {
 
 /** Records on this host whose process is gone: their clusters are leaks from a crash. */
 export function staleRuns(records = readRunRecords()): RunRecord[] {
-  return records.filter((r) => r.host === hostname() && r.pid !== process.pid && !pidAlive(r.pid));
+  return records.filter((r) => !r.kept && r.host === hostname() && r.pid !== process.pid && !pidAlive(r.pid));
 }
 
 /**

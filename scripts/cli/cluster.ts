@@ -44,7 +44,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       hint: 'the pci- prefix is how `pci-harness down` finds what the harness made',
     });
   }
-  const { installSignalHandlers } = await import('../../harness/cluster/cleanup.ts');
+  const { installSignalHandlers, markKept } = await import('../../harness/cluster/cleanup.ts');
   const { bootCluster } = await import('../../harness/cluster/boot.ts');
   const { StepError } = await import('../../harness/cluster/progress.ts');
   installSignalHandlers();
@@ -56,6 +56,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       pciSet: values['no-pci-set'] ? false : undefined,
       singleNode: values['single-node'],
     });
+    markKept(cluster.name);
     process.stdout.write(
       `cluster ${cluster.name} is up in ${(cluster.bootMs / 1000).toFixed(0)} s\n` +
         `  export KUBECONFIG=${cluster.kubeconfigPath}\n` +

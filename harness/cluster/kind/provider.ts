@@ -42,7 +42,9 @@ export class KindProvider implements ClusterProvider {
     deleteOnInterrupt(name, () => this.delete(name));
 
     const standInCni = spec.layout === 'kindnet' && images.defaultCni === 'stand-in';
-    const rendered = renderClusterConfig({ manifestsDir: this.#manifestsDir, layout: spec.layout, workDir, singleNode: spec.singleNode, disableDefaultCni: standInCni });
+    // The stand-in CNI has no cross-node routing: it runs on a single node.
+    if (standInCni && !spec.singleNode) progress.log('kindnetd is not available locally: booting one node with the stand-in default CNI');
+    const rendered = renderClusterConfig({ manifestsDir: this.#manifestsDir, layout: spec.layout, workDir, singleNode: spec.singleNode || standInCni, disableDefaultCni: standInCni });
     const kubeconfigPath = join(workDir, 'kubeconfig');
     try {
       await progress.step('docker network', () => ensureNetwork(name, name));
