@@ -8,6 +8,7 @@ import { InputError } from '../../harness/errors.ts';
 import { redactCredentials, writeChecksums } from '../../harness/evidence/bundle.ts';
 import { loadManifestDir } from '../../harness/manifests/load.ts';
 import { renderJson } from '../../harness/report/json.ts';
+import { cacheDir } from '../../harness/tools/locate.ts';
 import { renderJunit } from '../../harness/report/junit.ts';
 import { renderSarif } from '../../harness/report/sarif.ts';
 import { summarize } from '../../harness/report/summary.ts';
@@ -107,7 +108,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         process.stderr.write(`pci-harness run: image recipe "${e.recipe}" failed; log: ${e.logFile}\n`);
         environmentFailed = true;
       }
-      const record = join(process.env.PCI_HARNESS_CACHE ?? join(process.env.HOME ?? '', '.cache', 'pci-harness'), 'images', 'record.json');
+      const record = join(cacheDir(), 'images', 'record.json');
       if (existsSync(record)) copyFileSync(record, join(out, 'images.json'));
     }
     if (!environmentFailed) {

@@ -4,11 +4,12 @@
  * their Go defaults so `go` reuses them across clones too.
  */
 import { chmodSync, copyFileSync, renameSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { cacheDir } from "../../../harness/tools/locate.ts";
 
+/** The harness-wide cache root (one rule, harness/tools/locate.ts). */
 export function cacheRoot(): string {
-  return process.env.PCI_HARNESS_CACHE || join(homedir(), ".cache", "pci-harness");
+  return cacheDir();
 }
 
 export const paths = {
