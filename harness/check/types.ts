@@ -1,6 +1,12 @@
 import type { LoadedObject, ManifestSet } from '../manifests/types.ts';
 
-export type Status = 'pass' | 'fail' | 'skip';
+/**
+ * `inconclusive` is the live lane's "the instrument broke or enforcement is
+ * unproven" (harness/scenario/result.ts): never a pass, never a verdict on the
+ * control. Offline analyzers never produce it. One type so every reporter
+ * renders both lanes with the same code.
+ */
+export type Status = 'pass' | 'fail' | 'skip' | 'inconclusive';
 
 /**
  * One proven (or disproven) statement about the manifest set. A failure must

@@ -26,7 +26,7 @@ describe('--format json', () => {
     const r = await cli(['check', '--manifests', weakened, '--format', 'json']);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ schemaVersion: 1, tool: 'pci-harness', standard: 'PCI DSS v4.0' });
+    expect(j).toMatchObject({ schemaVersion: 2, tool: 'pci-harness', standard: 'PCI DSS v4.0' });
     expect(j.summary.failed).toBeGreaterThan(0);
     for (const req of j.requirements) expect(req.requirement).toMatch(/^\d+\.\d+(\.\d+){0,2}$/);
     const f = j.results.find((x: { check: string; status: string }) => x.check === 'network.default-deny' && x.status === 'fail');
