@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootCluster, type BootedCluster } from '../../harness/cluster/boot.ts';
 import { EnforcementError, requireEnforcement, runCanary, type CanaryResult } from '../../harness/cluster/canary.ts';
-import { writeBootReport } from './support/report.ts';
+import { writeBootReport } from '../live/support/report.ts';
 
 /**
  * (d) On kindnet (kind's default CNI) this kernel lacks nfqueue, kindnet fails
