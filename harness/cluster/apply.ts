@@ -1,6 +1,8 @@
+import { basename } from 'node:path';
 import { stringify } from 'yaml';
 import { objectId, type K8sObject } from '../manifests/types.ts';
 import type { Cluster } from './provider.ts';
+import { retryWhileUnavailable, type RetryOptions } from './readiness.ts';
 
 /**
  * Apply order for the PCI set: what a later phase needs must exist first.
@@ -58,16 +60,22 @@ export function toYamlStream(objects: K8sObject[]): string {
   return objects.map((o) => stringify(o)).join('---\n');
 }
 
+const APPLY = ['apply', '--server-side', '--force-conflicts', '--field-manager=pci-harness'];
+
 /**
  * Server-side apply (one field manager): idempotent, and no last-applied
  * annotation size limit (Kyverno's CRDs exceed the client-side limit).
+ * Idempotent, so a whole stream is re-applied while the API or a webhook is
+ * not serving yet (harness/cluster/readiness.ts decides what is retryable);
+ * a rejection (a Kyverno denial, an invalid object) is thrown at once.
  */
-export async function applyObjects(cluster: Cluster, objects: K8sObject[]): Promise<void> {
+export async function applyObjects(cluster: Cluster, objects: K8sObject[], opts: RetryOptions = {}): Promise<void> {
   if (objects.length === 0) return;
-  await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=pci-harness', '-f', '-'], { input: toYamlStream(objects) });
+  const input = toYamlStream(objects);
+  await retryWhileUnavailable(`apply ${objects.length} object(s)`, () => cluster.kubectl([...APPLY, '-f', '-'], { input }), opts);
 }
 
-/** Apply a file or URL as is (addon manifests). */
-export async function applyFile(cluster: Cluster, fileOrUrl: string): Promise<void> {
-  await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=pci-harness', '-f', fileOrUrl]);
+/** Apply a file or URL as is (addon manifests), with the same retry rule. */
+export async function applyFile(cluster: Cluster, fileOrUrl: string, opts: RetryOptions = {}): Promise<void> {
+  await retryWhileUnavailable(`apply ${basename(fileOrUrl)}`, () => cluster.kubectl([...APPLY, '-f', fileOrUrl]), opts);
 }

@@ -11,7 +11,8 @@ import { REPO_ROOT } from './paths.ts';
 import { Progress, StepError, stderrSink, type ProgressSink } from './progress.ts';
 import type { Cluster, ClusterLayout, ClusterProvider } from './provider.ts';
 import { assertNoPulls } from './pulls.ts';
-import { waitClusterPoliciesReady, waitNamespaceRollouts, waitNodesReady, waitRollout, waitValidatingWebhook } from './readiness.ts';
+import type { K8sObject } from '../manifests/types.ts';
+import { waitAdmissionServing, waitClusterPoliciesReady, waitNamespaceRollouts, waitNodesReady, waitRollout, waitValidatingWebhook } from './readiness.ts';
 
 export interface BootOptions {
   /** kind config under manifests/kind/ (default pci-calico). */
@@ -48,6 +49,27 @@ export function newClusterName(): string {
 /** Kyverno's webhook for Fail-policy validate rules (kyverno config: ValidatingWebhookName + "-fail"). */
 export const KYVERNO_RESOURCE_WEBHOOK_CONFIG = 'kyverno-resource-validating-webhook-cfg';
 export const KYVERNO_POLICY_WEBHOOK_CONFIG = 'kyverno-policy-validating-webhook-cfg';
+
+/**
+ * Dry-run only (never stored): proves Kyverno's policy webhooks (mutate-policy,
+ * validate-policy) answer, independently of the PCI set's own policies, so a
+ * defect in those is reported by the policies phase, not blamed on Kyverno.
+ */
+const KYVERNO_READINESS_POLICY: K8sObject = {
+  apiVersion: 'kyverno.io/v1',
+  kind: 'ClusterPolicy',
+  metadata: { name: 'pci-harness-readiness' },
+  spec: {
+    background: false,
+    rules: [
+      {
+        name: 'noop',
+        match: { any: [{ resources: { kinds: ['ConfigMap'], names: ['pci-harness-readiness'] } }] },
+        validate: { failureAction: 'Audit', message: 'readiness probe', pattern: { metadata: { name: '?*' } } },
+      },
+    ],
+  },
+};
 
 /**
  * Boot a cluster: kind nodes → images preloaded → CNI ready → Kyverno ready →
@@ -87,17 +109,20 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   try {
     cluster = await provider.create({ name, layout, images, progress, singleNode: opts.singleNode });
     const c = cluster;
+    const log = (l: string) => progress.log(l);
     if (layout === 'pci-calico') {
       await progress.step('Calico', async () => {
-        await applyFile(c, images.calicoManifest);
+        await applyFile(c, images.calicoManifest, { log });
         await waitRollout(c, 'kube-system', 'daemonset/calico-node');
         await waitNodesReady(c);
         await waitNamespaceRollouts(c, 'kube-system');
       });
       await progress.step('Kyverno', async () => {
-        await applyFile(c, images.kyvernoManifest);
+        await applyFile(c, images.kyvernoManifest, { log });
         await waitNamespaceRollouts(c, 'kyverno');
         await waitValidatingWebhook(c, KYVERNO_POLICY_WEBHOOK_CONFIG);
+        // Registered is not serving: the Service may have no programmed endpoint yet.
+        await waitAdmissionServing(c, KYVERNO_READINESS_POLICY, { log });
       });
     } else {
       await progress.step('kindnet', async () => {
@@ -129,7 +154,7 @@ export async function applyPciSet(cluster: Cluster, dir: string, progress: Progr
   const plan = planApply(set.objects.map((o) => o.object));
   for (const { phase, objects } of plan) {
     await progress.step(`PCI set: ${phase} (${objects.length})`, async () => {
-      await applyObjects(cluster, objects);
+      await applyObjects(cluster, objects, { log: (l) => progress.log(l) });
       if (phase === 'policies') {
         await waitClusterPoliciesReady(cluster);
         if (objects.some((o) => o.kind === 'ClusterPolicy' || o.kind === 'Policy')) await waitValidatingWebhook(cluster, KYVERNO_RESOURCE_WEBHOOK_CONFIG);

@@ -2,6 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { attachCluster, clusterRef, type ClusterRef } from '../../harness/cluster/attach.ts';
 import { bootCluster, type BootedCluster } from '../../harness/cluster/boot.ts';
 import { installSignalHandlers } from '../../harness/cluster/cleanup.ts';
+import { StepError } from '../../harness/cluster/progress.ts';
 import { chooseImageSource } from '../../harness/cluster/images.ts';
 import { writeBootReport } from './support/report.ts';
 
@@ -32,7 +33,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pciCluster', ref);
     return async () => {};
   }
-  const cluster: BootedCluster = await bootCluster({ layout: 'pci-calico' });
+  let cluster: BootedCluster;
+  try {
+    cluster = await bootCluster({ layout: 'pci-calico' });
+  } catch (e) {
+    throw environmentFailure(e);
+  }
   writeBootReport('pci-calico', cluster);
   project.provide('pciCluster', clusterRef(cluster));
   return async () => {
@@ -40,4 +46,26 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await cluster.destroy();
     writeBootReport('pci-calico-teardown', { teardownMs: performance.now() - t0 });
   };
+}
+
+/**
+ * The shared cluster did not boot: no test can run, and vitest then says only
+ * "No test files found" — which reads like a wrong path. Say what failed, as
+ * an environment failure (not a verdict on the manifests), first and again as
+ * the last line, and exit 3 (EXIT.environment, as `pci-harness` does).
+ */
+function environmentFailure(e: unknown): unknown {
+  const step = e instanceof StepError ? e.step : 'boot';
+  const reason = e instanceof StepError ? e.describe() : e instanceof Error ? e.message : String(e);
+  const text = [
+    `ENVIRONMENT FAILURE: boot step "${step}" failed — the shared live cluster did not come up, so no live test ran (not a verdict on the manifests).`,
+    reason.replace(/^cluster boot step "[^"]*" failed: /, '  '),
+    e instanceof StepError && e.lookAt.length ? '' : '  look at: the boot progress lines above ([pci-...] ...)',
+  ].filter(Boolean).join('\n');
+  process.stderr.write(`\n${text}\n\n`);
+  process.once('exit', (code) => {
+    process.stderr.write(`\nENVIRONMENT FAILURE: boot step "${step}" failed (details above)\n`);
+    if (code !== 0) process.exitCode = 3;
+  });
+  return e;
 }
