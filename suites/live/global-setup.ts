@@ -1,9 +1,9 @@
 import type { TestProject } from 'vitest/node';
-import { attachCluster, clusterRef, type ClusterRef } from '../../harness/cluster/attach.ts';
+import { attachCluster, clusterRef, locateCluster, type ClusterRef } from '../../harness/cluster/attach.ts';
 import { bootCluster, type BootedCluster } from '../../harness/cluster/boot.ts';
 import { installSignalHandlers } from '../../harness/cluster/cleanup.ts';
 import { StepError } from '../../harness/cluster/progress.ts';
-import { chooseImageSource } from '../../harness/cluster/images.ts';
+import { chooseImageSource, type ImageMode } from '../../harness/cluster/images.ts';
 import { writeBootReport } from './support/report.ts';
 
 /**
@@ -12,7 +12,10 @@ import { writeBootReport } from './support/report.ts';
  * too; SIGINT/SIGTERM delete it through the harness's signal handlers).
  *   PCI_LIVE_SHARED=0          don't boot it (running only kindnet/interrupt files)
  *   PCI_LIVE_KUBECONFIG=path   reuse a running cluster (`pci-harness up`); not deleted
- *   PCI_LIVE_CLUSTER=name      its name (default pci-reused)
+ *   PCI_LIVE_CLUSTER=name      its name (default: from the kubeconfig's kind-<name> context)
+ *   PCI_LIVE_WORKDIR=dir       its work dir, holding audit/ (default: found from the
+ *                              control-plane's audit mount, or $CACHE/runs/<name>)
+ *   PCI_HARNESS_IMAGES=mode    auto (default) | local | upstream, as `pci-harness run --images`
  */
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -26,16 +29,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pciCluster', null);
     return async () => {};
   }
+  const images = imageModeFromEnv();
   const reuse = process.env.PCI_LIVE_KUBECONFIG;
   if (reuse) {
-    const ref: ClusterRef = { name: process.env.PCI_LIVE_CLUSTER ?? 'pci-reused', kubeconfigPath: reuse, workDir: '', images: chooseImageSource('auto') };
-    attachCluster(ref);
+    let ref: ClusterRef;
+    try {
+      const { name, workDir } = await locateCluster(reuse, { name: process.env.PCI_LIVE_CLUSTER, workDir: process.env.PCI_LIVE_WORKDIR });
+      ref = { name, kubeconfigPath: reuse, workDir, images: chooseImageSource(images) };
+      attachCluster(ref);
+    } catch (e) {
+      throw environmentFailure(e, `attach the cluster of PCI_LIVE_KUBECONFIG=${reuse}`);
+    }
     project.provide('pciCluster', ref);
     return async () => {};
   }
   let cluster: BootedCluster;
   try {
-    cluster = await bootCluster({ layout: 'pci-calico' });
+    cluster = await bootCluster({ layout: 'pci-calico', images });
   } catch (e) {
     throw environmentFailure(e);
   }
@@ -48,14 +58,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
+/** `pci-harness run --images X` passes X here; a typo must not silently fall back to auto. */
+function imageModeFromEnv(): ImageMode | 'auto' {
+  const v = process.env.PCI_HARNESS_IMAGES || 'auto';
+  if (v === 'auto' || v === 'local' || v === 'upstream') return v;
+  throw new Error(`PCI_HARNESS_IMAGES="${v}": use auto, local or upstream`);
+}
+
 /**
  * The shared cluster did not boot: no test can run, and vitest then says only
  * "No test files found" — which reads like a wrong path. Say what failed, as
  * an environment failure (not a verdict on the manifests), first and again as
  * the last line, and exit 3 (EXIT.environment, as `pci-harness` does).
  */
-function environmentFailure(e: unknown): unknown {
-  const step = e instanceof StepError ? e.step : 'boot';
+function environmentFailure(e: unknown, what = 'boot'): unknown {
+  const step = e instanceof StepError ? e.step : what;
   const reason = e instanceof StepError ? e.describe() : e instanceof Error ? e.message : String(e);
   const text = [
     `ENVIRONMENT FAILURE: boot step "${step}" failed — the shared live cluster did not come up, so no live test ran (not a verdict on the manifests).`,

@@ -35,6 +35,9 @@ export function newEncryptionKey(): string {
   return randomBytes(32).toString('base64');
 }
 
+/** Where the control-plane node sees the audit log dir (manifests/kind/*.yaml extraMounts); the host side is `<workDir>/audit`. */
+export const AUDIT_CONTAINER_PATH = '/var/log/kubernetes/audit';
+
 export interface RenderedConfig {
   /** Rendered kind Cluster config to pass to `kind create cluster --config`. */
   kindConfigPath: string;

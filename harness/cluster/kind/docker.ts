@@ -91,3 +91,11 @@ export async function presentLocally(refs: string[]): Promise<string[]> {
   }
   return out;
 }
+
+/** Host directory bind-mounted at `containerPath` in `container`, or undefined (no such container or mount). */
+export async function hostPathMountedAt(container: string, containerPath: string): Promise<string | undefined> {
+  const r = await run('docker', ['inspect', '--format', '{{json .Mounts}}', container], { reject: false });
+  if (r.exitCode !== 0) return undefined;
+  const mounts = JSON.parse(r.stdout || '[]') as Array<{ Type?: string; Source?: string; Destination?: string }>;
+  return mounts.find((m) => m.Type === 'bind' && m.Destination === containerPath)?.Source;
+}
