@@ -1,0 +1,3 @@
+module pci-harness/probe-agent
+
+go 1.24
