@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifestDir } from '../manifests/load.ts';
-import { applyFile, applyObjects, planApply, rolloutsOf } from './apply.ts';
+import type { K8sObject } from '../manifests/types.ts';
+import { applyFile, applyObjects, planApply, rolloutsOf, type PhasePlan } from './apply.ts';
 import { isShuttingDown, sweepStale } from './cleanup.ts';
 import { chooseImageSource, requireAddonManifests, type ImageMode, type ImageSource } from './images.ts';
 import { presentLocally } from './kind/docker.ts';
-import { KindProvider, withFailureLogs } from './kind/provider.ts';
+import { KindProvider } from './kind/provider.ts';
 import type { LoadMethod } from './kind/load.ts';
-import { REPO_ROOT } from './paths.ts';
+import { cacheDir, REPO_ROOT } from './paths.ts';
 import { Progress, StepError, stderrSink, type ProgressSink } from './progress.ts';
 import type { Cluster, ClusterLayout, ClusterProvider } from './provider.ts';
 import { assertNoPulls } from './pulls.ts';
-import type { K8sObject } from '../manifests/types.ts';
 import { waitAdmissionServing, waitClusterPoliciesReady, waitNamespaceRollouts, waitNodesReady, waitRollout, waitValidatingWebhook } from './readiness.ts';
 
 export interface BootOptions {
@@ -48,7 +49,7 @@ export function newClusterName(): string {
 
 /** Kyverno's webhook for Fail-policy validate rules (kyverno config: ValidatingWebhookName + "-fail"). */
 export const KYVERNO_RESOURCE_WEBHOOK_CONFIG = 'kyverno-resource-validating-webhook-cfg';
-export const KYVERNO_POLICY_WEBHOOK_CONFIG = 'kyverno-policy-validating-webhook-cfg';
+const KYVERNO_POLICY_WEBHOOK_CONFIG = 'kyverno-policy-validating-webhook-cfg';
 
 /**
  * Dry-run only (never stored): proves Kyverno's policy webhooks (mutate-policy,
@@ -72,10 +73,77 @@ const KYVERNO_READINESS_POLICY: K8sObject = {
 };
 
 /**
- * Boot a cluster: kind nodes → images preloaded → CNI ready → Kyverno ready →
- * PCI set applied in dependency order → workloads rolled out → zero pulls.
- * Any failure exports logs, deletes the cluster (unless keepOnFailure) and
- * throws a StepError naming the step.
+ * One boot step: a name (in progress lines, timings and the StepError) and
+ * what it does once the provider has created the nodes. kind's `create` runs
+ * its actions the same way (pkg/cluster/internal/create/create.go).
+ */
+interface BootStep {
+  name: string;
+  run(cluster: Cluster): Promise<void>;
+}
+
+type Log = (line: string) => void;
+
+/** The CNI each layout installs. A second CNI (Cilium) is one more entry. */
+const CNI_STEPS: Record<ClusterLayout, (images: ImageSource, log: Log) => BootStep[]> = {
+  'pci-calico': (images, log) => [
+    {
+      name: 'Calico',
+      run: async (c) => {
+        await applyFile(c, images.calicoManifest, { log });
+        await waitRollout(c, 'kube-system', 'daemonset/calico-node');
+        await waitNodesReady(c);
+        await waitNamespaceRollouts(c, 'kube-system');
+      },
+    },
+  ],
+  // kind's own default CNI (or the provider's stand-in for it), installed by the provider at create.
+  kindnet: (images) => [
+    {
+      name: 'kindnet',
+      run: async (c) => {
+        await waitNodesReady(c);
+        if (images.defaultCni === 'kindnetd') await waitRollout(c, 'kube-system', 'daemonset/kindnet');
+      },
+    },
+  ],
+};
+
+function kyvernoStep(images: ImageSource, log: Log): BootStep {
+  return {
+    name: 'Kyverno',
+    run: async (c) => {
+      await applyFile(c, images.kyvernoManifest, { log });
+      await waitNamespaceRollouts(c, 'kyverno');
+      await waitValidatingWebhook(c, KYVERNO_POLICY_WEBHOOK_CONFIG);
+      // Registered is not serving: the Service may have no programmed endpoint yet.
+      await waitAdmissionServing(c, KYVERNO_READINESS_POLICY, { log });
+    },
+  };
+}
+
+/** The PCI set in dependency order, one step per phase, waiting where a later phase depends on an earlier one. */
+function pciSetSteps(plan: PhasePlan[], log: Log): BootStep[] {
+  return plan.map(({ phase, objects }) => ({
+    name: `PCI set: ${phase} (${objects.length})`,
+    run: async (c) => {
+      await applyObjects(c, objects, { log });
+      if (phase === 'policies') {
+        await waitClusterPoliciesReady(c);
+        if (objects.some((o) => o.kind === 'ClusterPolicy' || o.kind === 'Policy')) await waitValidatingWebhook(c, KYVERNO_RESOURCE_WEBHOOK_CONFIG);
+      }
+      if (phase === 'workloads') {
+        for (const r of rolloutsOf(objects)) await waitRollout(c, r.namespace, r.ref);
+      }
+    },
+  }));
+}
+
+/**
+ * Boot a cluster: the provider creates the nodes, then the steps run in order
+ * — images on the nodes → CNI Ready → Kyverno serving → PCI set phases →
+ * zero pulls. One failure rule for every step: export the logs, delete the
+ * cluster (unless keepOnFailure), throw a StepError naming the step.
  */
 export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster> {
   const layout = opts.layout ?? 'pci-calico';
@@ -92,77 +160,58 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   const images = { ...chosen, loadImages, notBuilt: chosen.notBuilt.filter((r) => !present.includes(r)) };
   const provider = opts.provider ?? new KindProvider({ manifestsDir, loadMethod: opts.loadMethod });
   const progress = new Progress(name, opts.log ?? stderrSink);
+  const log: Log = (l) => progress.log(l);
   if (layout === 'pci-calico') requireAddonManifests(images);
+  // Bad input in the set fails here, before any node exists.
+  const plan = pciSet ? planApply(loadManifestDir(join(manifestsDir, 'cluster')).objects.map((o) => o.object)) : [];
 
-  const swept = await sweepStale((l) => progress.log(l));
+  const steps: BootStep[] = [
+    { name: 'load images', run: (c) => provider.loadImages(c, images.loadImages, progress) },
+    ...CNI_STEPS[layout](images, log),
+    ...(layout === 'pci-calico' ? [kyvernoStep(images, log)] : []),
+    ...pciSetSteps(plan, log),
+    ...(images.expectNoPulls ? [{ name: 'assert zero image pulls', run: assertNoPulls }] : []),
+  ];
+
+  const swept = await sweepStale(log);
   if (swept.length) progress.log(`swept ${swept.length} leaked cluster(s) from crashed runs`);
   progress.log(`booting ${layout} with ${images.mode} images (node ${images.nodeImage})`);
   if (present.length) progress.log(`WARNING: not in the image record but present in local Docker, loading anyway: ${present.join(', ')}`);
   if (images.notBuilt.length) progress.log(`WARNING: referenced but not built locally (would be pulled): ${images.notBuilt.join(', ')}`);
 
-  let cluster: Cluster | undefined;
   const destroy = async () => {
     const t0 = performance.now();
     await provider.delete(name);
     progress.log(`deleted in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   };
+  let cluster: Cluster | undefined;
   try {
     cluster = await provider.create({ name, layout, images, progress, singleNode: opts.singleNode });
-    const c = cluster;
-    const log = (l: string) => progress.log(l);
-    if (layout === 'pci-calico') {
-      await progress.step('Calico', async () => {
-        await applyFile(c, images.calicoManifest, { log });
-        await waitRollout(c, 'kube-system', 'daemonset/calico-node');
-        await waitNodesReady(c);
-        await waitNamespaceRollouts(c, 'kube-system');
-      });
-      await progress.step('Kyverno', async () => {
-        await applyFile(c, images.kyvernoManifest, { log });
-        await waitNamespaceRollouts(c, 'kyverno');
-        await waitValidatingWebhook(c, KYVERNO_POLICY_WEBHOOK_CONFIG);
-        // Registered is not serving: the Service may have no programmed endpoint yet.
-        await waitAdmissionServing(c, KYVERNO_READINESS_POLICY, { log });
-      });
-    } else {
-      await progress.step('kindnet', async () => {
-        await waitNodesReady(c);
-        if (images.defaultCni === 'kindnetd') await waitRollout(c, 'kube-system', 'daemonset/kindnet');
-      });
-    }
-    if (pciSet) await applyPciSet(c, join(manifestsDir, 'cluster'), progress);
-    if (images.expectNoPulls) await progress.step('assert zero image pulls', () => assertNoPulls(c));
+    for (const step of steps) await progress.step(step.name, () => step.run(cluster!));
   } catch (e) {
-    const err = e instanceof StepError ? e : new StepError('boot', e);
+    const err = e instanceof StepError ? e : new StepError(`${provider.name} create`, e);
     // Interrupted: the signal handler owns cleanup and exits; don't race it.
     if (isShuttingDown()) await new Promise(() => {});
-    if (cluster && err.lookAt.length === 0) {
-      const withLogs = await withFailureLogs(name, images.kindBinary, err);
-      err.lookAt.push(...withLogs.lookAt.filter((l) => !err.lookAt.includes(l)));
-    }
+    for (const l of await provider.collectLogs(name).catch(() => [])) if (!err.lookAt.includes(l)) err.lookAt.push(l);
     if (!opts.keepOnFailure) await destroy().catch(() => undefined);
-    else if (cluster) err.lookAt.push(`cluster kept: KUBECONFIG=${cluster.kubeconfigPath} (remove with \`pci-harness down\`)`);
+    else err.lookAt.push(`cluster kept: ${cluster ? `KUBECONFIG=${cluster.kubeconfigPath}` : `${name} as far as it was created`} (remove with \`pci-harness down\`)`);
+    writeTimings(name, layout, progress, err.step);
     throw err;
   }
   progress.log(`ready in ${(progress.elapsed() / 1000).toFixed(1)}s — KUBECONFIG=${cluster.kubeconfigPath}`);
+  writeTimings(name, layout, progress);
   return { ...cluster, layout, timings: progress.timings, bootMs: progress.elapsed(), destroy };
 }
 
-/** Apply manifests/cluster in dependency order, waiting where a later phase depends on an earlier one. */
-export async function applyPciSet(cluster: Cluster, dir: string, progress: Progress): Promise<void> {
-  const set = loadManifestDir(dir);
-  const plan = planApply(set.objects.map((o) => o.object));
-  for (const { phase, objects } of plan) {
-    await progress.step(`PCI set: ${phase} (${objects.length})`, async () => {
-      await applyObjects(cluster, objects, { log: (l) => progress.log(l) });
-      if (phase === 'policies') {
-        await waitClusterPoliciesReady(cluster);
-        if (objects.some((o) => o.kind === 'ClusterPolicy' || o.kind === 'Policy')) await waitValidatingWebhook(cluster, KYVERNO_RESOURCE_WEBHOOK_CONFIG);
-      }
-      if (phase === 'workloads') {
-        for (const r of rolloutsOf(objects)) await waitRollout(cluster, r.namespace, r.ref);
-      }
-    });
+/** Every boot's step timings, kept for the README's numbers: $CACHE/live-timings/boot-<name>.json. */
+function writeTimings(name: string, layout: ClusterLayout, progress: Progress, failedStep?: string): void {
+  try {
+    const dir = join(cacheDir(), 'live-timings');
+    mkdirSync(dir, { recursive: true });
+    const data = { at: new Date().toISOString(), name, layout, ok: !failedStep, failedStep, bootMs: Math.round(progress.elapsed()), timings: progress.timings.map((t) => ({ step: t.step, ms: Math.round(t.ms) })) };
+    writeFileSync(join(dir, `boot-${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
+  } catch {
+    // Measurements are a by-product: never fail a boot over them.
   }
 }
 

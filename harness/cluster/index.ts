@@ -1,5 +1,5 @@
 /** Public API of the cluster harness: boot, probe, canary, cleanup. */
-export { bootCluster, withCluster, newClusterName, applyPciSet, type BootOptions, type BootedCluster } from './boot.ts';
+export { bootCluster, withCluster, newClusterName, type BootOptions, type BootedCluster } from './boot.ts';
 export { downAll, sweepStale, installSignalHandlers, type DownReport } from './cleanup.ts';
 export { chooseImageSource, type ImageMode, type ImageSource } from './images.ts';
 export { KindProvider } from './kind/provider.ts';

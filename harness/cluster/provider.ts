@@ -5,8 +5,9 @@ import type { RunOptions, RunResult } from './exec.ts';
 
 /**
  * One interface, implementations behind it (kind's own provider layout):
- * the boot sequence and the suites only see `ClusterProvider` and `Cluster`.
- * Today: kind (harness/cluster/kind/). Later: existing clusters by kubeconfig.
+ * the boot sequence (boot.ts) and the suites only see `ClusterProvider` and
+ * `Cluster`. Today: kind (harness/cluster/kind/). Later: an existing cluster
+ * by kubeconfig (create = attach, delete = forget, loadImages = verify).
  */
 
 /** Every cluster the harness makes is named pci-<something>: that prefix is how `down` finds them. */
@@ -40,7 +41,15 @@ export interface Cluster {
 
 export interface ClusterProvider {
   readonly name: string;
+  /** Nodes up and the API reachable (kubeconfig written); no CNI or addon yet. */
   create(spec: ClusterSpec): Promise<Cluster>;
+  /**
+   * Make `images` present on the cluster's nodes so pods start with zero pulls;
+   * throws naming the node that still lacks one. Details go to `progress.log`.
+   */
+  loadImages(cluster: Cluster, images: string[], progress: Progress): Promise<void>;
+  /** After a failed boot: export what explains it (node logs). Returns where to look; empty when nothing was exported. */
+  collectLogs(name: string): Promise<string[]>;
   /** Idempotent: deleting a cluster that does not exist is not an error. */
   delete(name: string): Promise<void>;
   /** Names of the harness's clusters (pci-*) this provider can see. */

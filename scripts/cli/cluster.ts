@@ -60,10 +60,13 @@ export async function upCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       `cluster ${cluster.name} is up in ${(cluster.bootMs / 1000).toFixed(0)} s\n` +
         `  export KUBECONFIG=${cluster.kubeconfigPath}\n` +
+        `  live lane against it: PCI_LIVE_KUBECONFIG=${cluster.kubeconfigPath} npx vitest run --project live\n` +
         '  remove it with: pci-harness down\n',
     );
     return EXIT.ok;
   } catch (e) {
+    // Bad input (the PCI set, a flag): exit 2 through the CLI's own handler, not "environment".
+    if (e instanceof InputError) throw e;
     process.stderr.write(`pci-harness up: ${e instanceof StepError ? e.describe() : (e as Error).message}\n`);
     return EXIT.environment;
   }

@@ -3,26 +3,59 @@ import { join } from 'node:path';
 import { run } from '../exec.ts';
 
 /**
- * Copy locally built images into every node's containerd (namespace k8s.io),
- * so pods start with zero pulls. Two ways, both measured (README):
+ * Copy locally built images into the nodes' containerd (namespace k8s.io), so
+ * pods start with zero pulls. Only what a node lacks is imported (nothing,
+ * when the images were baked into the node image). Two ways, both measured
+ * (harness/cluster/README.md):
  *   kind — `kind load docker-image` (docker save to a tar, then per node
  *          `ctr images import --all-platforms --digests --snapshotter=<detected>`,
  *          kind pkg/cluster/nodeutils/util.go LoadImageArchive);
- *   ctr  — the same import done by us: one `docker save`, streamed into each
- *          node with `docker exec -i <node> ctr ... import -`, nodes in parallel;
- *          skips kind's per-node `containerd config dump` and image-ID checks.
+ *   ctr  — the same import done by us: one `docker save` per distinct missing
+ *          set, streamed into each node with `docker exec -i <node> ctr ... import -`,
+ *          nodes in parallel; skips kind's per-node `containerd config dump` and image-ID checks.
  */
 export type LoadMethod = 'kind' | 'ctr';
 
-export async function loadImagesWithKind(kindBinary: string, cluster: string, images: string[]): Promise<void> {
-  if (images.length === 0) return;
-  await run(kindBinary, ['load', 'docker-image', '--name', cluster, ...images]);
+export interface LoadPlan {
+  kindBinary: string;
+  cluster: string;
+  nodes: string[];
+  images: string[];
+  method: LoadMethod;
+  /** Scratch dir for the image tarballs (deleted after). */
+  scratchDir: string;
+  log: (line: string) => void;
 }
 
-export async function loadImagesWithCtr(nodes: string[], images: string[], scratchDir: string): Promise<void> {
-  if (images.length === 0) return;
-  mkdirSync(scratchDir, { recursive: true });
-  const tar = join(scratchDir, 'images.tar');
+/** Import into each node the images it lacks, then check that none lacks any. */
+export async function loadMissingImages(plan: LoadPlan): Promise<void> {
+  if (plan.images.length === 0) return;
+  const missing = new Map<string, string[]>();
+  await Promise.all(plan.nodes.map(async (n) => missing.set(n, await missingImages(n, plan.images))));
+  const todo = [...missing].filter(([, refs]) => refs.length > 0);
+  if (todo.length === 0) {
+    plan.log(`all ${plan.images.length} images already on the ${plan.nodes.length} node(s)`);
+    return;
+  }
+  // Nodes lacking the same set share one archive.
+  const groups = new Map<string, { refs: string[]; nodes: string[] }>();
+  for (const [node, refs] of todo) {
+    const key = refs.join(' ');
+    groups.set(key, { refs, nodes: [...(groups.get(key)?.nodes ?? []), node] });
+  }
+  for (const [i, g] of [...groups.values()].entries()) {
+    plan.log(`importing ${g.refs.length} image(s) into ${g.nodes.join(', ')} (${plan.method})`);
+    if (plan.method === 'kind') await run(plan.kindBinary, ['load', 'docker-image', '--name', plan.cluster, '--nodes', g.nodes.join(','), ...g.refs]);
+    else await importWithCtr(g.nodes, g.refs, join(plan.scratchDir, `images-${i}.tar`));
+  }
+  for (const node of plan.nodes) {
+    const still = await missingImages(node, plan.images);
+    if (still.length > 0) throw new Error(`node ${node} still lacks ${still.join(', ')} after loading`);
+  }
+}
+
+async function importWithCtr(nodes: string[], images: string[], tar: string): Promise<void> {
+  mkdirSync(join(tar, '..'), { recursive: true });
   try {
     await run('docker', ['save', '-o', tar, ...images]);
     await Promise.all(
@@ -53,4 +86,3 @@ export function normalizeRef(ref: string): string {
   if (!lastPart.includes(':') && !lastPart.includes('@')) out += ':latest';
   return out;
 }
-
