@@ -20,22 +20,54 @@ export interface HarnessPodOptions {
   tolerations?: unknown[];
   /** Container ports (name → port), for server pods. */
   ports?: Record<string, number>;
+  /** Container ports with protocol (UDP too); named ports matter: policies resolve names on the pod. */
+  containerPorts?: Array<{ name?: string; containerPort: number; protocol: string }>;
+  /** Override the image entrypoint (e.g. the probe agent's serve mode). */
+  command?: string[];
+  /** Only these labels (no managed-by label): positions must carry exactly what the model assumes. */
+  exactLabels?: boolean;
+  /**
+   * A readiness gate nobody sets: the pod never turns Ready, so it is never a
+   * Service endpoint — a compromised-workload position must not answer for
+   * the workload it imitates. Wait with `ready: 'containers'`.
+   */
+  neverReady?: boolean;
+  /**
+   * Token mounting: false (default for instruments) or 'as-workload' — left
+   * unset, so the ServiceAccount's own setting decides, as for the workload
+   * copied (a compromised-workload position must find what the workload finds).
+   */
+  automount?: false | 'as-workload' | true;
+  /** Let a non-root pod bind ports < 1024 (a safe sysctl, allowed by PSA restricted). */
+  lowPorts?: boolean;
 }
+
+export const NEVER_READY_GATE = 'pci-harness.dev/never-ready';
 
 export function harnessPod(o: HarnessPodOptions): Record<string, unknown> {
   const spec: Record<string, unknown> = {
-    automountServiceAccountToken: false,
+    ...(o.automount === 'as-workload' ? {} : { automountServiceAccountToken: o.automount ?? false }),
     enableServiceLinks: false,
     // The probe's PID 1 is `sleep`, which ignores SIGTERM: don't wait 30 s on delete.
     terminationGracePeriodSeconds: 1,
-    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+      ...(o.lowPorts ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
+    },
+    ...(o.neverReady ? { readinessGates: [{ conditionType: NEVER_READY_GATE }] } : {}),
     containers: [
       {
         name: 'main',
         image: o.image,
         imagePullPolicy: 'IfNotPresent',
+        ...(o.command ? { command: o.command } : {}),
         ...(o.args ? { args: o.args } : {}),
-        ...(o.ports ? { ports: Object.entries(o.ports).map(([name, containerPort]) => ({ name, containerPort, protocol: 'TCP' })) } : {}),
+        ...(o.ports || o.containerPorts
+          ? { ports: [...Object.entries(o.ports ?? {}).map(([name, containerPort]) => ({ name, containerPort, protocol: 'TCP' })), ...(o.containerPorts ?? [])] }
+          : {}),
         // A copy: callers weaken one pod's context in place (admission tests), never the shared constant.
         securityContext: structuredClone(RESTRICTED_CONTAINER_SECURITY_CONTEXT) as Record<string, unknown>,
         resources: { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '64Mi' } },
@@ -48,7 +80,7 @@ export function harnessPod(o: HarnessPodOptions): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: o.name, namespace: o.namespace, labels: { 'app.kubernetes.io/managed-by': 'pci-harness', ...(o.labels ?? {}) } },
+    metadata: { name: o.name, namespace: o.namespace, labels: o.exactLabels ? { ...(o.labels ?? {}) } : { 'app.kubernetes.io/managed-by': 'pci-harness', ...(o.labels ?? {}) } },
     spec,
   };
 }
@@ -80,7 +112,8 @@ export async function probeOptionsLike(cluster: Cluster, namespace: string, depl
 /** Create a pod and wait until Ready; on timeout the error says why (waiting reason, events). */
 export async function runPod(cluster: Cluster, o: HarnessPodOptions, timeoutMs = 90_000): Promise<ProbePod> {
   await cluster.kubectl(['apply', '--server-side', '--field-manager=pci-harness', '-f', '-'], { input: stringify(harnessPod(o)) });
-  const r = await cluster.kubectl(['wait', '--for=condition=Ready', `pod/${o.name}`, '-n', o.namespace, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], { reject: false });
+  const condition = o.neverReady ? 'ContainersReady' : 'Ready';
+  const r = await cluster.kubectl(['wait', `--for=condition=${condition}`, `pod/${o.name}`, '-n', o.namespace, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], { reject: false });
   if (r.exitCode !== 0) {
     const d = await cluster.kubectl(['describe', 'pod', o.name, '-n', o.namespace], { reject: false });
     throw new Error(`pod ${o.namespace}/${o.name} not Ready after ${Math.ceil(timeoutMs / 1000)}s: ${r.stderr.trim()}\n${d.stdout.split('\n').slice(-15).join('\n')}`);

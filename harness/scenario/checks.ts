@@ -1,0 +1,25 @@
+/**
+ * Every live check id and the PCI DSS v4.0 requirements its results may name.
+ * `manifests/spec/controls.yaml` maps these ids like the offline ones; the
+ * control-map test holds the two equal, both lanes.
+ */
+export const LIVE_CHECKS = {
+  /** Enforcement canary (ingress and egress, CDE node and cross-node): precondition of every network result. */
+  'live.network.canary': ['1.2.1'],
+  /** One cell of the reachability matrix, predicted by network.reachability, observed on the cluster. */
+  'live.network.matrix': ['1.2.1', '1.3.1', '1.3.2'],
+  /** A compromised workload finds no API token and cannot reach the API server. */
+  'live.network.api-token': ['7.2.5', '8.2.2'],
+  /** Pod Security Admission rejects what it claims, isolated from Kyverno. */
+  'live.admission.psa': ['2.2.1'],
+  /** Kyverno rejects what it claims, isolated from PSA. */
+  'live.admission.kyverno': ['2.2.5', '2.2.6'],
+  /** A live weakening of the cluster turns the scenario that guards it red. */
+  'live.mutant': ['1.3.1', '1.3.2'],
+  /** Audit log: what is recorded, at which level, with identity and no secret value. */
+  'live.audit.events': ['10.2.1', '10.2.1.1', '10.2.1.2', '10.2.1.4', '8.3.2'],
+  /** Secrets in etcd are ciphertext under the configured provider and key. */
+  'live.encryption.etcd': ['3.6.1', '8.3.2'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type LiveCheckId = keyof typeof LIVE_CHECKS;

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { predictReachability, type Reachability } from '../analyzers/network/matrix.ts';
+import { memberId, type Endpoint, type Member } from '../analyzers/network/model.ts';
+import { requireEnforcement, type CanaryResult } from '../cluster/canary.ts';
+import { REPO_ROOT } from '../cluster/paths.ts';
+import type { Cluster } from '../cluster/provider.ts';
+import { loadManifestDir } from '../manifests/load.ts';
+import { findSpec } from '../spec/control-map.ts';
+import type { FlowTableSpec } from '../spec/types.ts';
+import { readTopology, type Topology } from './topology.ts';
+
+/**
+ * What every scenario stands on: the cluster, the offline model of the SAME
+ * manifest set that was applied (predictions come from here, never from the
+ * scenario author), the flow table, and the live topology.
+ */
+export interface ScenarioContext {
+  cluster: Cluster;
+  manifestsDir: string;
+  reach: Reachability;
+  flows: FlowTableSpec['flows'];
+  topology: Topology;
+  /** The kind config's pod subnet (the outside-world host routes it through a node). */
+  podSubnet: string;
+  endpointOf(memberId: string): Endpoint;
+  member(memberId: string): Member;
+}
+
+export async function scenarioContext(cluster: Cluster, manifestsDir = join(REPO_ROOT, 'manifests')): Promise<ScenarioContext> {
+  const set = loadManifestDir(manifestsDir);
+  const reach = predictReachability(set);
+  const flows = findSpec<FlowTableSpec>(set, 'FlowTable')?.spec.flows ?? [];
+  const topology = await readTopology(cluster);
+  const kind = parse(readFileSync(join(manifestsDir, 'kind', 'pci-calico.yaml'), 'utf8')) as { networking?: { podSubnet?: string } };
+  const find = (id: string) => {
+    const index = reach.model.memberIndex.get(id);
+    if (index === undefined) throw new Error(`"${id}" is not a workload or position of the model: known are ${[...reach.model.memberIndex.keys()].join(', ')}`);
+    return reach.endpoints[index] as Endpoint;
+  };
+  return {
+    cluster,
+    manifestsDir,
+    reach,
+    flows,
+    topology,
+    podSubnet: kind.networking?.podSubnet ?? '10.244.0.0/16',
+    endpointOf: find,
+    member: (id) => find(id).members.find((m) => memberId(m) === id) as Member,
+  };
+}
+
+/** Network results mean nothing without a proven canary: resolves with it, or throws EnforcementError (the run is inconclusive, exit 3). */
+export function requireNetworkEnforcement(ctx: ScenarioContext): Promise<CanaryResult> {
+  return requireEnforcement(ctx.cluster);
+}

@@ -1,0 +1,77 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { everyAdversary, placeAll } from '../../../harness/scenario/adversaries.ts';
+import { requireNetworkEnforcement, scenarioContext, type ScenarioContext } from '../../../harness/scenario/context.ts';
+import { planCells, planTargets, renderTables, runMatrix, type MatrixRun } from '../../../harness/scenario/matrix.ts';
+import type { Position } from '../../../harness/scenario/positions.ts';
+import { liveResultsDir, recordLiveResults } from '../../../harness/scenario/sink.ts';
+import { explain } from '../support/scenario.ts';
+import { sharedCluster } from '../support/shared.ts';
+
+/**
+ * Adversary 1 — lateral movement, every position at once. Each workload is
+ * compromised in turn (all at once, really: one position per workload), an
+ * outsider stands in default and in each non-CDE namespace, a rogue pod in
+ * each CDE namespace, and a host on the internet. Every one of them tries
+ * every target — each workload on its declared ports and on ports nobody
+ * declares, by Service DNS name, ClusterIP and pod IP; kube-dns over UDP and
+ * TCP; the API server; a kubelet; the internet. The expected verdict of each
+ * cell is the offline model's (network.reachability), never written by hand.
+ */
+let ctx: ScenarioContext;
+let positions: Position[] = [];
+let run: MatrixRun;
+
+beforeAll(async () => {
+  ctx = await scenarioContext(sharedCluster());
+  await requireNetworkEnforcement(ctx);
+  positions = await placeAll(ctx, everyAdversary(ctx));
+  const sources = positions.map((position) => ({ position, endpointId: ctx.endpointOf(position.memberId).id }));
+  const cells = planCells(ctx.reach, ctx.flows, sources, planTargets(ctx.reach, ctx.topology, positions));
+  run = await runMatrix('lateral.matrix', cells);
+  recordLiveResults(run.results);
+  const tables = renderTables(run);
+  mkdirSync(liveResultsDir(), { recursive: true });
+  writeFileSync(join(liveResultsDir(), 'matrix.txt'), `${tables}\n`);
+  process.stdout.write(`\n${tables}\n`);
+});
+
+afterAll(async () => {
+  await Promise.all(positions.map((p) => p.dispose()));
+});
+
+describe('Adversary 1: the reachability matrix, predicted vs observed', () => {
+  it('every source the model knows attacked: each workload compromised, outsiders, a rogue pod per CDE namespace, the internet', () => {
+    const kinds = new Set(positions.map((p) => p.kind));
+    expect([...kinds].sort()).toEqual(['compromised', 'outside-world', 'outsider', 'rogue']);
+    expect(positions.length).toBe(everyAdversary(ctx).length);
+    const addressing = new Set(run.cells.map((c) => `${c.target.addressing}/${c.target.port.protocol}`));
+    for (const a of ['service-dns/TCP', 'cluster-ip/TCP', 'cluster-ip/UDP', 'pod-ip/TCP', 'pod-ip/UDP', 'node-ip/TCP', 'host-ip/UDP']) expect(addressing, a).toContain(a);
+  });
+
+  it('both verdicts occur: the matrix tests allowed flows from the same sources, not only denials', () => {
+    const probed = run.results.filter((r) => r.status !== 'skip');
+    expect(probed.some((r) => r.predicted === 'allowed')).toBe(true);
+    expect(probed.some((r) => r.predicted === 'blocked')).toBe(true);
+    for (const p of positions.filter((x) => x.kind !== 'outside-world')) {
+      expect(probed.some((r) => r.adversary === p.adversary && r.predicted === 'allowed'), `${p.adversary} has an allowed control cell`).toBe(true);
+    }
+  });
+
+  it('no probe broke: every cell has a verdict (a broken probe is inconclusive, never blocked)', () => {
+    const broken = run.results.filter((r) => r.status === 'inconclusive');
+    expect(broken.map(explain)).toEqual([]);
+  });
+
+  it('every cell observed as the offline model predicts (after one re-probe of the whole matrix)', () => {
+    const wrong = run.results.filter((r) => r.status === 'fail');
+    expect(wrong.map(explain)).toEqual([]);
+  });
+
+  it('every allowed cell was answered by the server it targeted (not by a position imitating it)', () => {
+    const allowed = run.results.filter((r) => r.observed === 'allowed');
+    expect(allowed.length).toBeGreaterThan(0);
+    for (const r of allowed) expect(r.evidence, r.message).toMatch(/"answeredBy":"[^"]+"|"rcode":|"httpStatus":/);
+  });
+});
