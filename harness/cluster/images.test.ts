@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BuildRecord } from '../../scripts/images/lib/record.ts';
+import type { BuildRecord } from '../images/record.ts';
 import { InputError } from '../errors.ts';
 import { chooseImageSource, PROBE_IMAGE, referencedImages, requireAddonManifests, SERVER_IMAGE } from './images.ts';
 import { normalizeRef } from './kind/load.ts';

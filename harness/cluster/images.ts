@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRecord, type BuildRecord } from '../../scripts/images/lib/record.ts';
+import { imageRecordPath as recordPath, loadRecord, type BuildRecord } from '../images/record.ts';
 import { InputError } from '../errors.ts';
 import { cacheDir, REPO_ROOT } from './paths.ts';
 
@@ -51,10 +51,6 @@ export const UPSTREAM = {
   calicoManifest: 'https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/calico-vxlan.yaml',
   kyvernoManifest: 'https://github.com/kyverno/kyverno/releases/download/v1.16.0/install.yaml',
 } as const;
-
-export function recordPath(): string {
-  return join(cacheDir(), 'images', 'record.json');
-}
 
 /**
  * Image references in YAML text (`image: ref`, quoted or not). Used to load

@@ -4,9 +4,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ImageRecord, RecipeOutput } from "../recipe.ts";
+import { loadRecord, type BuildRecord } from "../../../harness/images/record.ts";
+import type { RecipeOutput } from "../recipe.ts";
 import { modulesOfBinary } from "./go.ts";
 import { paths } from "./paths.ts";
+
+/** The record's type and reader live in the harness (harness/images/record.ts), which reads it at boot. */
+export { loadRecord, type BuildRecord };
 
 /** Go binaries carry their module list (`go version -m`); other files get none. */
 function goModulesOfFile(path: string): { goModules?: Array<{ module: string; version: string }> } {
@@ -26,17 +30,6 @@ export interface Stamp {
   /** Go toolchain and build parameters at build time (informational). */
   env: { go?: string; kubernetesVersion: string };
   output: RecipeOutput;
-}
-
-export interface BuildRecord {
-  schema: "pci-harness.dev/image-record/v1";
-  generatedAt: string;
-  kubernetesVersion: string;
-  /** Every image, with the recipe that built it. */
-  images: Array<ImageRecord & { recipe: string; key: string }>;
-  /** Every named file (binaries, manifests): name → path + producing recipe. */
-  files: Record<string, { path: string; recipe: string; goModules?: Array<{ module: string; version: string }> }>;
-  recipes: Array<{ name: string; key: string; builtAt: string; seconds: number; go?: string }>;
 }
 
 export function readStamp(recipe: string): Stamp | undefined {
@@ -82,13 +75,6 @@ export function writeRecord(rec: BuildRecord): void {
   mkdirSync(dirname(paths.record()), { recursive: true });
   writeFileSync(paths.record(), JSON.stringify(rec, null, 2) + "\n");
   writeFileSync(paths.recordMarkdown(), recordMarkdown(rec));
-}
-
-/** The last written record, or undefined when no build has run on this machine. */
-export function loadRecord(): BuildRecord | undefined {
-  const p = paths.record();
-  if (!existsSync(p)) return undefined;
-  return JSON.parse(readFileSync(p, "utf8")) as BuildRecord;
 }
 
 /** The image with `role` (e.g. "node"), or a thrown error telling how to build it. */
