@@ -1,63 +1,194 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { defaultAnalyzers } from '../../harness/check/analyzers.ts';
-import { exitCodeFor, runAnalyzers } from '../../harness/check/run.ts';
+import { runAnalyzers } from '../../harness/check/run.ts';
 import { InputError } from '../../harness/errors.ts';
-import { redactCredentials, writeChecksums } from '../../harness/evidence/bundle.ts';
+import { redactValue, sealEvidence, writeEvidence } from '../../harness/evidence/bundle.ts';
 import { loadManifestDir } from '../../harness/manifests/load.ts';
 import { renderJson } from '../../harness/report/json.ts';
-import { cacheDir } from '../../harness/tools/locate.ts';
 import { renderJunit } from '../../harness/report/junit.ts';
+import { renderLiveMarkdown } from '../../harness/report/live.ts';
 import { renderSarif } from '../../harness/report/sarif.ts';
-import { summarize } from '../../harness/report/summary.ts';
+import { summarize, type Summary } from '../../harness/report/summary.ts';
 import { renderText } from '../../harness/report/text.ts';
+import type { VitestOutcome } from '../../harness/report/vitest-outcome.ts';
+import type { LiveResult } from '../../harness/scenario/result.ts';
+import { readLiveResults } from '../../harness/scenario/sink.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
-import { EXIT } from './exit-codes.ts';
+import { cacheDir } from '../../harness/tools/locate.ts';
+import { EXIT, runVerdict, type RunVerdict, type VitestFailures } from './exit-codes.ts';
 import { DEFAULT_MANIFESTS, REPO_ROOT, VERSION } from './paths.ts';
 
 export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--out DIR] [--offline-only]
 
 The main job: proves the shipped PCI set offline, builds (or reuses) the
 cluster images, boots a kind cluster with Calico, Kyverno and the PCI set,
-runs the live attack suites against it, deletes the cluster, and writes the
-evidence package to DIR (default reports/<timestamp>/): check.{txt,json,junit.xml,sarif},
-live.{json,junit.xml}, images.json (supply-chain record), summary.md and SHA256SUMS.
+runs the live attack suites against it (vitest project "live"; the harness's
+self-tests are not evidence), deletes the cluster, and writes the evidence
+package to DIR (default reports/<timestamp>/):
+  check.{txt,json,junit.xml,sarif}   offline proof
+  live.{txt,json,junit.xml,sarif}    live results (same formats), merged from live-results/results.jsonl
+  live.vitest.json, live.vitest.junit.xml   what vitest ran (every test, hook and module error)
+  live-results/                      raw results and diagnostics/ collected on failure
+  images.json (supply-chain record), summary.md, SHA256SUMS
+Every text file is redacted of credentials before SHA256SUMS is written.
   --images        image source for the cluster (default auto: local when built, else upstream)
   --out DIR       evidence directory
   --offline-only  only the offline check (no Docker needed)
-Exit: 0 all controls hold and every live scenario passed; 1 a control or
-scenario failed; 3 the environment failed (image build, Docker, cluster boot).`;
+Exit: 0 all controls hold and every live check passed; 1 a control failed
+(offline or live, or a live test failed); 3 nothing failed but something is
+inconclusive (enforcement not proven, a broken probe) or the environment
+failed (image build, Docker, cluster boot, no test ran).`;
 
 function step(n: number, total: number, what: string): void {
   process.stderr.write(`\n==> [${n}/${total}] ${what}\n`);
 }
 
-interface LiveSummary {
-  total: number;
-  passed: number;
-  failed: number;
-  skipped: number;
-  tests: Array<{ name: string; status: string; ms: number }>;
+/** Evidence file names (docs/report-formats.md). */
+export const FILES = {
+  checkText: 'check.txt',
+  checkJson: 'check.json',
+  checkJunit: 'check.junit.xml',
+  checkSarif: 'check.sarif',
+  liveText: 'live.txt',
+  liveJson: 'live.json',
+  liveJunit: 'live.junit.xml',
+  liveSarif: 'live.sarif',
+  vitestOutcome: 'live.vitest.json',
+  vitestJunit: 'live.vitest.junit.xml',
+  liveResults: 'live-results',
+  images: 'images.json',
+  summary: 'summary.md',
+} as const;
+
+/** The vitest child: only the `live` project (controls and attack scenarios), with our outcome reporter. */
+export function vitestArgs(out: string): string[] {
+  return [
+    join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
+    'run',
+    '--project',
+    'live',
+    '--reporter=default',
+    `--reporter=${join(REPO_ROOT, 'harness', 'report', 'vitest-outcome.ts')}`,
+    '--reporter=junit',
+    `--outputFile.junit=${join(out, FILES.vitestJunit)}`,
+  ];
 }
 
-function readLive(path: string): LiveSummary | undefined {
-  if (!existsSync(path)) return undefined;
-  const j = JSON.parse(readFileSync(path, 'utf8')) as {
-    numTotalTests: number;
-    numPassedTests: number;
-    numFailedTests: number;
-    numPendingTests: number;
-    testResults: Array<{ assertionResults: Array<{ fullName: string; status: string; duration?: number }> }>;
-  };
+export function vitestEnv(out: string, images: string): Record<string, string> {
   return {
-    total: j.numTotalTests,
-    passed: j.numPassedTests,
-    failed: j.numFailedTests,
-    skipped: j.numPendingTests,
-    tests: j.testResults.flatMap((f) => f.assertionResults.map((a) => ({ name: a.fullName, status: a.status, ms: a.duration ?? 0 }))),
+    PCI_HARNESS_IMAGES: images,
+    PCI_EVIDENCE_DIR: out,
+    PCI_LIVE_RESULTS: join(out, FILES.liveResults),
+    PCI_VITEST_OUTCOME: join(out, FILES.vitestOutcome),
   };
+}
+
+export function readVitestOutcome(path: string): VitestOutcome | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as VitestOutcome;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the exit code needs from vitest: how many tests reached a verdict, and every failure with its messages. */
+export function vitestFailures(o: VitestOutcome): VitestFailures {
+  return {
+    executed: o.tests.filter((t) => t.state === 'passed' || t.state === 'failed').length,
+    failures: [
+      ...o.tests.filter((t) => t.state === 'failed').map((t) => ({ name: `${t.file} > ${t.name}`, messages: t.errors.length ? t.errors : ['failed'] })),
+      ...o.suiteErrors.map((s) => ({ name: s.name === s.file ? s.file : `${s.file} > ${s.name}`, messages: s.errors })),
+      ...o.unhandledErrors.map((m) => ({ name: 'unhandled error', messages: [m] })),
+    ],
+  };
+}
+
+interface Meta {
+  manifests: string;
+  manifestsDir: string;
+  version: string;
+}
+
+/** check.{txt,json,junit.xml,sarif}; returns the text report. */
+export function writeCheckFiles(out: string, summary: Summary, meta: Meta): string {
+  const text = renderText(summary);
+  writeEvidence(join(out, FILES.checkText), `${text}\n`);
+  writeEvidence(join(out, FILES.checkJson), `${renderJson(summary, meta)}\n`);
+  writeEvidence(join(out, FILES.checkJunit), `${renderJunit(summary)}\n`);
+  writeEvidence(join(out, FILES.checkSarif), `${renderSarif(summary, { ...meta, cwd: REPO_ROOT })}\n`);
+  return text;
+}
+
+const STATE_MARK: Record<string, string> = { passed: 'PASS', failed: 'FAIL', skipped: 'SKIP', pending: 'PEND' };
+
+function vitestLines(o: VitestOutcome | undefined): string[] {
+  if (!o) return ['vitest left no outcome (it did not start, or crashed).'];
+  const count = (s: string) => o.tests.filter((t) => t.state === s).length;
+  return [
+    `vitest (project live): ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`,
+    ...o.tests.map((t) => `- ${STATE_MARK[t.state] ?? t.state} ${t.file} > ${t.name} (${(t.ms / 1000).toFixed(1)} s)${t.errors.length ? `: ${t.errors[0]!.split('\n')[0]}` : ''}`),
+    ...o.suiteErrors.map((s) => `- ERROR ${s.name === s.file ? s.file : `${s.file} > ${s.name}`}: ${s.errors[0]?.split('\n')[0] ?? ''}`),
+    ...o.unhandledErrors.map((m) => `- ERROR unhandled: ${m.split('\n')[0]}`),
+  ];
+}
+
+/** live.{txt,json,junit.xml,sarif} from the recorded LiveResults; returns their summary. */
+export function writeLiveFiles(out: string, results: readonly LiveResult[], titles: Record<string, string>, meta: Meta, outcome: VitestOutcome | undefined): Summary {
+  const summary = summarize(results, titles);
+  const text = renderText(summary, { verbose: true });
+  writeEvidence(join(out, FILES.liveText), `${text}\n\n${vitestLines(outcome).join('\n')}\n`);
+  writeEvidence(join(out, FILES.liveJson), `${renderJson(summary, meta)}\n`);
+  writeEvidence(join(out, FILES.liveJunit), `${renderJunit(summary, { name: 'pci-harness live' })}\n`);
+  writeEvidence(join(out, FILES.liveSarif), `${renderSarif(summary, { ...meta, cwd: REPO_ROOT })}\n`);
+  return summary;
+}
+
+export interface SummaryInput {
+  stamp: string;
+  seconds: number;
+  commit: string;
+  images: string;
+  manifests: string;
+  hasImageRecord: boolean;
+  checkText: string;
+  /** Undefined when the live lane did not run. */
+  live?: { summary: Summary; outcome: VitestOutcome | undefined };
+  /** Why the live lane did not run, when it did not. */
+  liveNotRun?: string;
+  verdict: RunVerdict;
+}
+
+export function renderSummaryMd(s: SummaryInput): string {
+  const liveBlock = s.live
+    ? [renderLiveMarkdown(s.live.summary), '', '### What vitest ran', '', ...vitestLines(s.live.outcome)]
+    : [s.liveNotRun ?? 'not run'];
+  return [
+    `# PCI DSS v4.0 evidence — pci-harness ${VERSION}`,
+    '',
+    `- run: ${s.stamp} (${s.seconds} s)`,
+    `- commit: ${s.commit}`,
+    `- manifests: ${s.manifests}`,
+    `- image source: ${s.images}${s.hasImageRecord ? ' (supply-chain record: images.json)' : ''}`,
+    `- verdict: exit ${s.verdict.code} (${s.verdict.code === 0 ? 'every control holds' : s.verdict.code === 1 ? 'a control failed' : 'inconclusive or environment failure: not a verdict on the manifests'})`,
+    ...s.verdict.reasons.map((r) => `  - ${r}`),
+    '',
+    '## Offline proof (per requirement)',
+    '',
+    '```',
+    s.checkText,
+    '```',
+    '',
+    '## Live results on a real cluster (per requirement)',
+    '',
+    ...liveBlock,
+    '',
+    'Verify this package: `sha256sum -c SHA256SUMS` in this directory. Every text file was redacted of credentials before the checksums were taken.',
+    '',
+  ].join('\n');
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -85,18 +216,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   step(1, total, `offline check of ${DEFAULT_MANIFESTS}`);
   const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
   const check = await runAnalyzers(set, defaultAnalyzers());
-  const summary = summarize(check.results, controlMapTitles(set));
-  const meta = { manifests: DEFAULT_MANIFESTS, manifestsDir: set.dir, version: VERSION };
-  const text = renderText(summary);
-  writeFileSync(join(out, 'check.txt'), `${text}\n`);
-  writeFileSync(join(out, 'check.json'), `${renderJson(summary, meta)}\n`);
-  writeFileSync(join(out, 'check.junit.xml'), `${renderJunit(summary)}\n`);
-  writeFileSync(join(out, 'check.sarif'), `${renderSarif(summary, { ...meta, cwd: REPO_ROOT })}\n`);
-  process.stderr.write(`${text.split('\n').at(-1)}\n`);
-  const checkExit = exitCodeFor(check.results);
+  const titles = controlMapTitles(set);
+  const meta: Meta = { manifests: DEFAULT_MANIFESTS, manifestsDir: set.dir, version: VERSION };
+  const checkText = writeCheckFiles(out, summarize(check.results, titles), meta);
+  process.stderr.write(`${checkText.split('\n').at(-1)}\n`);
 
-  let live: LiveSummary | undefined;
-  let environmentFailed = false;
+  let live: SummaryInput['live'];
+  let liveResults: LiveResult[] = [];
+  let environment: string | undefined;
+  let vitestExit: number | undefined;
   if (!values['offline-only']) {
     step(2, total, 'images: build or reuse (cached by inputs)');
     if (values.images !== 'upstream') {
@@ -106,54 +234,53 @@ export async function runCommand(argv: string[]): Promise<number> {
       } catch (e) {
         if (!(e instanceof RecipeFailure)) throw e;
         process.stderr.write(`pci-harness run: image recipe "${e.recipe}" failed; log: ${e.logFile}\n`);
-        environmentFailed = true;
+        environment = `image recipe "${e.recipe}" failed (log: ${e.logFile})`;
       }
       const record = join(cacheDir(), 'images', 'record.json');
-      if (existsSync(record)) copyFileSync(record, join(out, 'images.json'));
+      if (existsSync(record)) copyFileSync(record, join(out, FILES.images));
     }
-    if (!environmentFailed) {
+    if (!environment) {
       step(3, total, 'live suites: boot kind + Calico + Kyverno + PCI set, attack, tear down');
-      const vitest = join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
-      const r = await execa(
-        process.execPath,
-        [vitest, 'run', '--project', 'live', '--reporter=default', '--reporter=json', '--reporter=junit', `--outputFile.json=${join(out, 'live.json')}`, `--outputFile.junit=${join(out, 'live.junit.xml')}`],
-        { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], reject: false, env: { PCI_HARNESS_IMAGES: values.images, PCI_EVIDENCE_DIR: out } },
-      );
-      live = readLive(join(out, 'live.json'));
-      // No test ran at all: the cluster never came up (global setup failed) — not a verdict on the controls.
-      if (!live || live.total === 0 || (r.exitCode !== 0 && live.passed + live.failed === 0)) environmentFailed = true;
+      const env = vitestEnv(out, values.images);
+      // A reused --out must not carry an earlier run's results into this verdict.
+      rmSync(env.PCI_LIVE_RESULTS!, { recursive: true, force: true });
+      rmSync(env.PCI_VITEST_OUTCOME!, { force: true });
+      const r = await execa(process.execPath, vitestArgs(out), { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], reject: false, env });
+      vitestExit = r.exitCode ?? undefined;
+      const outcome = readVitestOutcome(env.PCI_VITEST_OUTCOME!);
+      // Redacted before rendering: reports truncate evidence, and a cut PEM block must not escape the patterns.
+      liveResults = redactValue(readLiveResults(env.PCI_LIVE_RESULTS!));
+      live = { summary: writeLiveFiles(out, liveResults, titles, meta, outcome), outcome };
     }
   }
 
+  const verdict = runVerdict({
+    offline: check.results,
+    live: values['offline-only']
+      ? undefined
+      : { environment, results: liveResults, vitest: live?.outcome ? vitestFailures(live.outcome) : undefined, vitestExit },
+  });
+
   step(total, total, `evidence package: ${out}`);
-  const liveLines = live
-    ? [`${live.passed} passed, ${live.failed} failed, ${live.skipped} skipped`, '', ...live.tests.map((t) => `- ${t.status === 'passed' ? 'PASS' : t.status === 'failed' ? 'FAIL' : 'SKIP'} ${t.name} (${(t.ms / 1000).toFixed(1)} s)`)]
-    : [values['offline-only'] ? 'not run (--offline-only)' : 'did not run: the environment failed before any scenario (see the output above)'];
   const git = await execa('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, reject: false });
-  const md = [
-    `# PCI DSS v4.0 evidence — pci-harness ${VERSION}`,
-    '',
-    `- run: ${stamp} (${Math.round((Date.now() - started) / 1000)} s)`,
-    `- commit: ${git.exitCode === 0 ? git.stdout.trim() : 'unknown'}`,
-    `- manifests: ${DEFAULT_MANIFESTS}`,
-    `- image source: ${values.images}${existsSync(join(out, 'images.json')) ? ' (supply-chain record: images.json)' : ''}`,
-    '',
-    '## Offline proof (per requirement)',
-    '',
-    '```',
-    text,
-    '```',
-    '',
-    '## Live scenarios on a real cluster',
-    '',
-    ...liveLines,
-    '',
-    'Verify this package: `sha256sum -c SHA256SUMS` in this directory.',
-    '',
-  ].join('\n');
-  writeFileSync(join(out, 'summary.md'), redactCredentials(md));
-  writeChecksums(out);
-  process.stderr.write(`evidence written to ${out}\n`);
-  if (environmentFailed) return EXIT.environment;
-  return checkExit === 1 || (live && live.failed > 0) ? EXIT.controlFailed : EXIT.ok;
+  writeEvidence(
+    join(out, FILES.summary),
+    renderSummaryMd({
+      stamp,
+      seconds: Math.round((Date.now() - started) / 1000),
+      commit: git.exitCode === 0 ? git.stdout.trim() : 'unknown',
+      images: values.images,
+      manifests: DEFAULT_MANIFESTS,
+      hasImageRecord: existsSync(join(out, FILES.images)),
+      checkText,
+      live,
+      liveNotRun: values['offline-only'] ? 'not run (--offline-only)' : `did not run: the environment failed before any scenario${environment ? ` (${environment})` : ''}`,
+      verdict,
+    }),
+  );
+  const { redacted } = sealEvidence(out);
+  if (redacted.length) process.stderr.write(`redacted credentials in: ${redacted.join(', ')}\n`);
+  for (const reason of verdict.reasons) process.stderr.write(`  ${reason}\n`);
+  process.stderr.write(`evidence written to ${out} (exit ${verdict.code})\n`);
+  return verdict.code;
 }
