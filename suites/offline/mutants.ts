@@ -196,6 +196,66 @@ export const MUTANTS: Mutant[] = [
     },
   },
 
+  {
+    id: 'net-egress-allow-all',
+    description: 'payment-api egress gains an empty rule ({}): it may open connections to anything, anywhere',
+    requirement: '1.3.2',
+    check: 'network.reachability',
+    file: NP_FRONT,
+    mutate: (docs) => {
+      find(docs, 'NetworkPolicy', 'payment-api-egress', 'cde-frontend').spec.egress.push({});
+      return docs;
+    },
+  },
+  {
+    id: 'net-egress-podselector-widened',
+    description: "payment-api-egress selects every pod in cde-frontend (podSelector {}): a rogue pod there gets payment-api's egress",
+    requirement: '1.3.2',
+    check: 'network.reachability',
+    file: NP_FRONT,
+    mutate: (docs) => {
+      find(docs, 'NetworkPolicy', 'payment-api-egress', 'cde-frontend').spec.podSelector = {};
+      return docs;
+    },
+  },
+  {
+    id: 'net-default-deny-removed-storage',
+    description: 'default-deny-all deleted in cde-storage: any pod created there is open both ways',
+    requirement: '1.3.1',
+    check: 'network.default-deny',
+    file: NP_STORE,
+    mutate: (docs) => without(docs, 'NetworkPolicy', 'default-deny-all', 'cde-storage'),
+  },
+
+  {
+    id: 'net-dns-peer-dropped',
+    description: 'datastore DNS egress loses its peer (port 53 to anywhere): a DNS tunnel out of the storage tier',
+    requirement: '1.3.2',
+    check: 'network.reachability',
+    file: NP_STORE,
+    mutate: (docs) => {
+      const rules = find(docs, 'NetworkPolicy', 'datastore-egress', 'cde-storage').spec.egress;
+      const dns = rules.find((r: Doc) => r.ports?.some((p: Doc) => p.port === 53));
+      if (!dns) throw new Error('mutant target DNS egress rule not found');
+      delete dns.to;
+      return docs;
+    },
+  },
+  {
+    id: 'net-dns-any-kube-system-pod',
+    description: 'datastore DNS egress keeps only the kube-system namespaceSelector: any pod there (a rogue DNS server) is reachable on 53',
+    requirement: '1.3.2',
+    check: 'network.reachability',
+    file: NP_STORE,
+    mutate: (docs) => {
+      const rules = find(docs, 'NetworkPolicy', 'datastore-egress', 'cde-storage').spec.egress;
+      const dns = rules.find((r: Doc) => r.ports?.some((p: Doc) => p.port === 53));
+      if (!dns) throw new Error('mutant target DNS egress rule not found');
+      delete dns.to[0].podSelector;
+      return docs;
+    },
+  },
+
   // ================= Pod Security Admission labels and workloads (Requirement 2) =================
   {
     id: 'psa-enforce-label-removed',

@@ -6,6 +6,8 @@ import { requireNetworkEnforcement, scenarioContext, type ScenarioContext } from
 import { planCells, planTargets, renderTables, runMatrix, type MatrixRun } from '../../../harness/scenario/matrix.ts';
 import type { Position } from '../../../harness/scenario/positions.ts';
 import { liveResultsDir, recordLiveResults } from '../../../harness/scenario/sink.ts';
+import { runLiveMutant, type LiveMutantRun } from '../../../harness/scenario/live-mutants.ts';
+import { MUTANTS } from '../../offline/mutants.ts';
 import { explain } from '../support/scenario.ts';
 import { sharedCluster } from '../support/shared.ts';
 
@@ -73,5 +75,39 @@ describe('Adversary 1: the reachability matrix, predicted vs observed', () => {
     const allowed = run.results.filter((r) => r.observed === 'allowed');
     expect(allowed.length).toBeGreaterThan(0);
     for (const r of allowed) expect(r.evidence, r.message).toMatch(/"answeredBy":"[^"]+"|"rcode":|"httpStatus":/);
+  });
+});
+
+/**
+ * Every check can fail: the offline network mutants, applied to the LIVE
+ * objects one at a time (no new cluster), must turn the matrix red naming
+ * their requirement, and green again once restored. Which cells must flip is
+ * the model's answer for the mutated set, not a list kept by hand.
+ */
+const NETWORK_MUTANTS = MUTANTS.filter((m) => m.check.startsWith('network.'));
+
+describe(`live mutants: ${NETWORK_MUTANTS.length} weakenings of the running cluster's NetworkPolicies`, () => {
+  const runs: LiveMutantRun[] = [];
+  afterAll(() => {
+    if (runs.length) {
+      const lines = runs.map((r) => `  ${r.verdict.padEnd(14)} ${r.weakening.id} → ${r.weakening.requirement}: ${r.flipped.length} cells flip, ${(r.ms / 1000).toFixed(1)} s`);
+      process.stdout.write(`\nLive mutants:\n${lines.join('\n')}\n`);
+    }
+  });
+
+  it('at least 10 of them are network weakenings the matrix can observe', () => {
+    expect(NETWORK_MUTANTS.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(NETWORK_MUTANTS.map((m) => [`${m.id} → ${m.requirement}: ${m.description}`, m] as const))('%s', async (_name, m) => {
+    const r = await runLiveMutant(ctx, run.cells, m);
+    runs.push(r);
+    recordLiveResults([r.result]);
+    expect(r.flipped.length, `${m.id}: the model says no matrix cell changes — the matrix cannot see this weakening`).toBeGreaterThan(0);
+    expect(r.result.status, `${r.result.message}\n  ${r.result.evidence}`).toBe('pass');
+  });
+
+  it('at least 10 weakenings were KILLED (turned red naming their requirement), not merely healed', () => {
+    expect(runs.filter((r) => r.verdict === 'KILLED').length).toBeGreaterThanOrEqual(10);
   });
 });
