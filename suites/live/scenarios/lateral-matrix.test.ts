@@ -8,7 +8,7 @@ import type { Position } from '../../../harness/scenario/positions.ts';
 import { liveResultsDir, recordLiveResults } from '../../../harness/scenario/sink.ts';
 import { runLiveMutant, type LiveMutantRun } from '../../../harness/scenario/live-mutants.ts';
 import { MUTANTS } from '../../offline/mutants.ts';
-import { explain } from '../support/scenario.ts';
+import { diagnoseIfFailed, explain } from '../support/scenario.ts';
 import { sharedCluster } from '../support/shared.ts';
 
 /**
@@ -33,6 +33,7 @@ beforeAll(async () => {
   const cells = planCells(ctx.reach, ctx.flows, sources, planTargets(ctx.reach, ctx.topology, positions));
   run = await runMatrix('lateral.matrix', cells);
   recordLiveResults(run.results);
+  await diagnoseIfFailed(run.results, 'lateral.matrix', positions);
   const tables = renderTables(run);
   mkdirSync(liveResultsDir(), { recursive: true });
   writeFileSync(join(liveResultsDir(), 'matrix.txt'), `${tables}\n`);
@@ -103,6 +104,7 @@ describe(`live mutants: ${NETWORK_MUTANTS.length} weakenings of the running clus
     const r = await runLiveMutant(ctx, run.cells, m);
     runs.push(r);
     recordLiveResults([r.result]);
+    await diagnoseIfFailed([r.result], `mutant.${m.id}`, positions);
     expect(r.flipped.length, `${m.id}: the model says no matrix cell changes — the matrix cannot see this weakening`).toBeGreaterThan(0);
     expect(r.result.status, `${r.result.message}\n  ${r.result.evidence}`).toBe('pass');
   });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenarioContext, requireNetworkEnforcement, type ScenarioContext } from '../../../harness/scenario/context.ts';
 import { describeStep, runScenario, stepsOf, type ScenarioDef, type ScenarioRun } from '../../../harness/scenario/scenario.ts';
+import { collectDiagnostics } from '../../../harness/scenario/diagnostics.ts';
+import type { Position } from '../../../harness/scenario/positions.ts';
 import { recordLiveResults } from '../../../harness/scenario/sink.ts';
 import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { sharedCluster } from './shared.ts';
@@ -8,6 +10,19 @@ import { sharedCluster } from './shared.ts';
 /** Explain a live result in a failing assertion: what, predicted vs observed, evidence and how to replay. */
 export function explain(r: LiveResult): string {
   return [r.message, r.finding, `evidence: ${r.evidence}`, `replay: ${r.replay}`].filter(Boolean).join('\n  ');
+}
+
+/**
+ * On any result that is not a pass, collect what a person needs to see why
+ * (events, describe of the attacking pods, felix and Kyverno logs, the audit
+ * tail) into the evidence, and say where.
+ */
+export async function diagnoseIfFailed(results: readonly LiveResult[], reason: string, positions: readonly Position[]): Promise<void> {
+  const bad = results.filter((r) => r.status === 'fail' || r.status === 'inconclusive');
+  if (bad.length === 0) return;
+  const pods = positions.filter((p) => p.kind !== 'outside-world').map((p) => ({ namespace: p.namespace, name: p.name }));
+  const files = await collectDiagnostics(sharedCluster(), { reason: `${reason} (${bad.length} not passing)`, pods });
+  if (files.length) process.stderr.write(`diagnostics for ${reason}: ${files[0]?.replace(/\/[^/]*$/, '')}\n`);
 }
 
 /**
@@ -26,6 +41,7 @@ export function describeScenario(def: ScenarioDef): void {
       await requireNetworkEnforcement(ctx);
       run = await runScenario(ctx, def);
       recordLiveResults(run.results);
+      await diagnoseIfFailed(run.results, def.id, [run.position]);
     });
     afterAll(async () => {
       await run?.position.dispose();
