@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunOptions, RunResult } from '../cluster/exec.ts';
 import type { Cluster } from '../cluster/provider.ts';
-import { collectDiagnostics, defaultDiagnosticsDir, filterEventsByNamespace, readAuditTail, slugify, tailAuditLines } from './diagnostics.ts';
+import { collectDiagnostics, defaultDiagnosticsDir, filterEventsByNamespace, parseAuditLog, readAuditTail, slugify, tailAuditLines } from './diagnostics.ts';
 
 const ev = (i: number) => JSON.stringify({ kind: 'Event', auditID: `a${i}`, verb: 'get', requestURI: `/api/v1/x/${i}` });
 
@@ -55,6 +55,15 @@ describe('pure parts', () => {
     expect(tailAuditLines(text, 2).map((l) => JSON.parse(l).auditID)).toEqual(['a2', 'a3']);
     expect(tailAuditLines('', 5)).toEqual([]);
     expect(tailAuditLines(text, 0)).toEqual([]);
+  });
+
+  it('parseAuditLog: a torn last line is reported and skipped, an interior bad line is corrupt, nothing throws', () => {
+    expect(parseAuditLog(`${ev(1)}\n${ev(2)}\n`)).toMatchObject({ torn: false, corrupt: [] });
+    const torn = parseAuditLog(`${ev(1)}\n${ev(2)}\n{"kind":"Ev`);
+    expect(torn).toMatchObject({ torn: true, corrupt: [] });
+    expect(torn.events.map((e) => e.auditID)).toEqual(['a1', 'a2']);
+    expect(parseAuditLog(`${ev(1)}\nnot json\n${ev(3)}`)).toMatchObject({ torn: false, corrupt: [2] });
+    expect(parseAuditLog('')).toEqual({ events: [], lines: [], torn: false, corrupt: [] });
   });
 
   it('audit tail spans the rotated backup when the live file is short', () => {

@@ -78,22 +78,35 @@ export function filterEventsByNamespace(table: string, namespaces: readonly stri
 }
 
 /**
- * The last `n` complete audit events of a JSON-lines audit log. The API
- * server may be mid-write: a line that does not parse (a torn last line, or
- * junk) is skipped, never fatal.
+ * Parse a JSON-lines audit log line-safely. The API server may be mid-write:
+ * a last line that does not parse is `torn` (skipped; the next poll reads it
+ * whole). Any other line that does not parse is `corrupt` (1-based line
+ * numbers); the caller decides whether that is fatal. Never throws.
  */
-export function tailAuditLines(text: string, n = AUDIT_TAIL): string[] {
-  const complete: string[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+export function parseAuditLog<T = Record<string, unknown>>(text: string): { events: T[]; lines: string[]; torn: boolean; corrupt: number[] } {
+  const raw = text.split('\n');
+  while (raw.length && !raw.at(-1)!.trim()) raw.pop();
+  const events: T[] = [];
+  const lines: string[] = [];
+  const corrupt: number[] = [];
+  let torn = false;
+  raw.forEach((l, i) => {
+    if (!l.trim()) return;
     try {
-      JSON.parse(line);
-      complete.push(line);
+      events.push(JSON.parse(l) as T);
+      lines.push(l);
     } catch {
-      // Partial or corrupt line: skip it; the next poll reads it whole.
+      if (i === raw.length - 1) torn = true;
+      else corrupt.push(i + 1);
     }
-  }
-  return n > 0 ? complete.slice(-n) : [];
+  });
+  return { events, lines, torn, corrupt };
+}
+
+/** The last `n` complete audit events (raw lines) of a JSON-lines audit log; torn and corrupt lines skipped. */
+export function tailAuditLines(text: string, n = AUDIT_TAIL): string[] {
+  const { lines } = parseAuditLog(text);
+  return n > 0 ? lines.slice(-n) : [];
 }
 
 /** Audit log files of a dir, oldest first (rotated `audit-<time>.log` before the live `audit.log`). */
