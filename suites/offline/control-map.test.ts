@@ -5,16 +5,20 @@ import type { CheckResult } from '../../harness/check/types.ts';
 import { loadManifestDir } from '../../harness/manifests/load.ts';
 import { objectId, type ManifestSet } from '../../harness/manifests/types.ts';
 import { PCI_REQUIREMENTS } from '../../harness/pci/requirements.ts';
+import { LIVE_CHECKS } from '../../harness/scenario/checks.ts';
 import { findSpec } from '../../harness/spec/control-map.ts';
 import type { ControlMapSpec } from '../../harness/spec/types.ts';
 import { SHIPPED } from './cli.ts';
 
 /**
  * The control map is evidence an assessor reads: it must say exactly what the
- * checks prove. Every (requirement, check) pair a check reports is in the
- * map, every mapped check reports under its requirement, and every mapped
- * object exists.
+ * checks prove, in both lanes. Offline: every (requirement, check) pair a
+ * check reports is in the map, every mapped offline check reports under its
+ * requirement, and every mapped object exists. Live: the map and
+ * LIVE_CHECKS (harness/scenario/checks.ts, the requirements each live check
+ * may name) are equal, pair for pair.
  */
+const isLive = (check: string) => check.startsWith('live.');
 let set: ManifestSet;
 let results: CheckResult[];
 let map: ControlMapSpec;
@@ -39,9 +43,9 @@ describe('control map (manifests/spec/controls.yaml) matches what the checks pro
     expect(reported.filter((p) => !mapped.has(p))).toEqual([]);
   });
 
-  it('every mapped check reports under its requirement, and every requirement has a passing proof', () => {
+  it('every mapped offline check reports under its requirement, and every requirement has a passing proof', () => {
     const reported = new Set(results.map((r) => `${r.requirement} ${r.check}`));
-    const missing = map.requirements.flatMap((r) => r.checks.filter((c) => !reported.has(`${r.id} ${c}`)).map((c) => `${r.id} ${c}`));
+    const missing = map.requirements.flatMap((r) => r.checks.filter((c) => !isLive(c) && !reported.has(`${r.id} ${c}`)).map((c) => `${r.id} ${c}`));
     expect(missing).toEqual([]);
     for (const r of map.requirements) expect(results.some((x) => x.requirement === r.id && x.status === 'pass'), r.id).toBe(true);
   });
@@ -50,5 +54,25 @@ describe('control map (manifests/spec/controls.yaml) matches what the checks pro
     const ids = new Set(set.objects.map((o) => objectId(o.object)));
     const missing = map.requirements.flatMap((r) => r.objects.filter((o) => !ids.has(o)));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('control map covers the live lane (harness/scenario/checks.ts)', () => {
+  const livePairs = () => Object.entries(LIVE_CHECKS).flatMap(([id, reqs]) => reqs.map((r) => `${r} ${id}`));
+  const mappedLive = () => map.requirements.flatMap((r) => r.checks.filter(isLive).map((c) => `${r.id} ${c}`));
+
+  it('every live check id, with every requirement it names, is mapped in controls.yaml', () => {
+    const mapped = new Set(mappedLive());
+    expect(livePairs().filter((p) => !mapped.has(p))).toEqual([]);
+  });
+
+  it('every live.* id in controls.yaml exists in LIVE_CHECKS, under a requirement it names', () => {
+    const known = new Set(livePairs());
+    expect(mappedLive().filter((p) => !known.has(p))).toEqual([]);
+  });
+
+  it('no offline analyzer reports a live id, and every live requirement is a v4.0 number', () => {
+    expect(results.filter((r) => isLive(r.check))).toEqual([]);
+    for (const reqs of Object.values(LIVE_CHECKS)) for (const r of reqs) expect(Object.keys(PCI_REQUIREMENTS)).toContain(r);
   });
 });
