@@ -38,6 +38,8 @@ export interface HarnessPodOptions {
    * copied (a compromised-workload position must find what the workload finds).
    */
   automount?: false | 'as-workload' | true;
+  /** Run in the node's network namespace (admission must allow it: outside the CDE only). */
+  hostNetwork?: boolean;
   /** Let a non-root pod bind ports < 1024 (a safe sysctl, allowed by PSA restricted). */
   lowPorts?: boolean;
 }
@@ -57,6 +59,7 @@ export function harnessPod(o: HarnessPodOptions): Record<string, unknown> {
       seccompProfile: { type: 'RuntimeDefault' },
       ...(o.lowPorts ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
     },
+    ...(o.hostNetwork ? { hostNetwork: true } : {}),
     ...(o.neverReady ? { readinessGates: [{ conditionType: NEVER_READY_GATE }] } : {}),
     containers: [
       {

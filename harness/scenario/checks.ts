@@ -7,7 +7,7 @@ export const LIVE_CHECKS = {
   /** Enforcement canary (ingress and egress, CDE node and cross-node): precondition of every network result. */
   'live.network.canary': ['1.2.1'],
   /** One cell of the reachability matrix, predicted by network.reachability, observed on the cluster. */
-  'live.network.matrix': ['1.2.1', '1.3.1', '1.3.2'],
+  'live.network.matrix': ['1.2.1', '1.3.1', '1.3.2', '2.2.3'],
   /** A compromised workload finds no API token and cannot reach the API server. */
   'live.network.api-token': ['7.2.5', '8.2.2'],
   /** Pod Security Admission rejects what it claims, isolated from Kyverno. */

@@ -20,7 +20,7 @@ import { AGENT, agentProbeArgs, parseAgentOutput, type AgentLine, type AgentTarg
  *   rogue        an unlabelled pod that an attacker managed to create inside a namespace
  *   outside-world a container on the cluster's Docker network: the internet
  */
-export type PositionKind = 'compromised' | 'outsider' | 'rogue' | 'outside-world';
+export type PositionKind = 'compromised' | 'outsider' | 'rogue' | 'outside-world' | 'host-network';
 
 export interface AgentRun {
   lines: Map<string, AgentLine>;
@@ -65,7 +65,8 @@ async function podPosition(cluster: Cluster, kind: PositionKind, memberId: strin
   const pod: HarnessPodOptions = {
     ...o,
     image: cluster.images.probeImage,
-    command: serveArgs(serves),
+    // A host-network position serves nothing: its ports would be the node's.
+    command: serves.length ? serveArgs(serves) : ['sleep', 'infinity'],
     exactLabels: true,
     lowPorts: serves.some((p) => p.port < 1024),
     containerPorts: serves.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.port, protocol: p.protocol })),
@@ -142,6 +143,30 @@ export function unlabelled(cluster: Cluster, namespace: string, memberName: stri
   const kind: PositionKind = inScope ? 'rogue' : 'outsider';
   const adversary = inScope ? `rogue unlabelled pod in ${namespace}` : `outsider (unlabelled pod) in ${namespace}`;
   return podPosition(cluster, kind, `${namespace}/${memberName}`, adversary, { namespace, name: `pos-${kind}-${suffix()}`, labels: {} }, serves);
+}
+
+/**
+ * A pod in the node's network namespace, where admission lets one in (the
+ * default namespace has no Pod Security labels). NetworkPolicy selects pods,
+ * not nodes: what it may reach is decided by the destination's ingress half
+ * alone, and the API says a pod's own node is always allowed in.
+ */
+export function hostNetworkPod(cluster: Cluster, namespace: string, node: string, tolerateAll: boolean): Promise<Position> {
+  return podPosition(
+    cluster,
+    'host-network',
+    `host:${node}`,
+    `hostNetwork pod in ${namespace} on ${node}`,
+    {
+      namespace,
+      name: `pos-hostnet-${suffix()}`,
+      labels: {},
+      hostNetwork: true,
+      nodeSelector: { 'kubernetes.io/hostname': node },
+      ...(tolerateAll ? { tolerations: [{ operator: 'Exists' }] } : {}),
+    },
+    [],
+  );
 }
 
 export function declaredPorts(t: PodTemplate): Port[] {

@@ -61,3 +61,29 @@ export function cellRequirement(flows: FlowTableSpec['flows'], from: { memberId:
   if (from.inScope) return '1.3.2';
   return '1.2.1';
 }
+
+/**
+ * A host-network source (a hostNetwork pod, a node) → a pod. No selector
+ * matches a node, so the destination's ingress half alone decides: not
+ * isolated, or a rule with no `from` / an ipBlock holding the node's IP. And
+ * the API's rule for isolated pods: "the only allowed connections into the
+ * pod are those from the pod's node and those allowed by the ingress list".
+ */
+export function predictFromHost(reach: Reachability, to: number, port: Port, hostIp: string, sameNode: boolean): Prediction {
+  const dst = reach.endpoints[to];
+  if (!dst) throw new Error(`no endpoint ${to}`);
+  const ip = parseIp(hostIp);
+  const selecting = reach.policies.filter((p) => p.ingress && p.namespace === dst.namespace && matchesSelector(p.podSelector, dst.labels));
+  if (selecting.length === 0) return { predicted: 'allowed', layer: { kind: 'none' } };
+  if (sameNode) return { predicted: 'allowed', layer: { kind: 'none', names: ["the pod's own node (always allowed in, by the NetworkPolicy API)"] } };
+  const admitting = selecting.filter((p) =>
+    (p.ingress ?? []).some(
+      (rule) =>
+        portMatches(rule.ports, port) &&
+        (!rule.peers || rule.peers.some((peer) => peer.ipBlock && ip && cidrContainsIp(peer.ipBlock.cidr, ip) && !peer.ipBlock.except.some((x) => cidrContainsIp(x, ip)))),
+    ),
+  );
+  return admitting.length
+    ? { predicted: 'allowed', layer: { kind: 'networkpolicy', names: admitting.map(policyName) } }
+    : { predicted: 'blocked', layer: { kind: 'networkpolicy-ingress', names: selecting.map(policyName) } };
+}
