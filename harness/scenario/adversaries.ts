@@ -51,12 +51,29 @@ export async function place(ctx: ScenarioContext, spec: AdversarySpec): Promise<
       return outsider(ctx.cluster, ATTACKER.namespace, ATTACKER.name, ATTACKER.labels, PROBE_PORTS);
     case 'unlabelled':
       return unlabelled(ctx.cluster, spec.namespace, UNLABELLED, PROBE_PORTS, endpoint.inScope);
-    case 'outside-world': {
-      const via = ctx.topology.nodes.find((n) => !n.cde && !n.controlPlane) ?? ctx.topology.nodes[0];
-      if (!via) throw new Error('no node to route the outside world through');
-      return outsideWorld(ctx.cluster, { memberId: id, network: ctx.cluster.name, routeVia: via.ip, podSubnet: ctx.podSubnet, serves: PROBE_PORTS });
-    }
+    case 'outside-world':
+      return outsideWorld(ctx.cluster, { memberId: id, network: ctx.cluster.name, routes: await podRoutes(ctx), serves: PROBE_PORTS });
   }
+}
+
+/**
+ * Routes from the outside world to the pods: each node's Calico IPAM blocks
+ * via that node, as a router in front of the cluster would have them (one
+ * route for the whole pod subnet would enter through one node and be
+ * forwarded over the tunnel, where reverse-path filtering drops it). Without
+ * Calico's block affinities: the whole pod subnet via a worker.
+ */
+async function podRoutes(ctx: ScenarioContext): Promise<Array<{ cidr: string; via: string }>> {
+  const r = await ctx.cluster.kubectl(['get', 'blockaffinities.crd.projectcalico.org', '-o', 'json'], { reject: false });
+  const nodeIp = new Map(ctx.topology.nodes.map((n) => [n.name, n.ip]));
+  if (r.exitCode === 0) {
+    const items = (JSON.parse(r.stdout) as { items: Array<{ spec: { node: string; cidr: string; state?: string } }> }).items;
+    const routes = items.filter((i) => i.spec.state !== 'pendingDeletion' && nodeIp.has(i.spec.node)).map((i) => ({ cidr: i.spec.cidr, via: nodeIp.get(i.spec.node) as string }));
+    if (routes.length) return routes;
+  }
+  const via = ctx.topology.nodes.find((n) => !n.cde && !n.controlPlane) ?? ctx.topology.nodes[0];
+  if (!via) throw new Error('no node to route the outside world through');
+  return [{ cidr: ctx.podSubnet, via: via.ip }];
 }
 
 /** Every source the model knows: each workload compromised, the outsider, an unlabelled pod in each namespace, the outside world. */

@@ -66,7 +66,14 @@ async function transition(cluster: Cluster, changes: ObjectChange[], direction: 
   for (const c of changes) {
     const from = direction === 'weaken' ? c.before : c.after;
     const to = direction === 'weaken' ? c.after : c.before;
-    if (to && !from) await cluster.kubectl(['create', '-f', '-'], { input: stringify(to) });
+    if (to && !from) {
+      // Re-creating what the weakening deleted: a controller (Kyverno generate) may have re-created it already.
+      const r = await cluster.kubectl(['create', '-f', '-'], { input: stringify(to), reject: false });
+      if (r.exitCode !== 0) {
+        if (!/AlreadyExists/.test(r.stderr)) throw new Error(`could not re-create ${c.id}: ${r.stderr.trim()}`);
+        await cluster.kubectl(['replace', '-f', '-'], { input: stringify(to) });
+      }
+    }
     else if (to && from) await cluster.kubectl(['replace', '-f', '-'], { input: stringify(to) });
     else if (from) await cluster.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=false'], { input: stringify(from) });
   }
@@ -122,12 +129,12 @@ export interface LiveMutantRun {
 }
 
 /** Probe `cells` until every one shows `want(cell)` or the window closes (Calico programs policy in seconds). */
-async function observeUntil(cells: PlannedCell[], want: (c: PlannedCell) => string, timeoutMs = 25_000): Promise<ObservedCell[]> {
+async function observeUntil(cells: PlannedCell[], want: (c: PlannedCell) => string, stop: () => Promise<boolean> = async () => false, timeoutMs = 25_000): Promise<ObservedCell[]> {
   const t0 = Date.now();
   let last: ObservedCell[] = [];
   while (true) {
     last = await observeCells(cells, { timeoutMs: 2000 });
-    if (last.every((o) => o.observed === want(o.cell)) || Date.now() - t0 > timeoutMs) return last;
+    if (last.every((o) => o.observed === want(o.cell)) || Date.now() - t0 > timeoutMs || (await stop())) return last;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -153,8 +160,14 @@ export async function runLiveMutant(ctx: ScenarioContext, baseline: readonly Pla
   let heal: string[] = [];
   try {
     await transition(ctx.cluster, changes, 'weaken');
-    if (flipped.length) underMutation = await observeUntil(flipped, (c) => (c.prediction.predicted === 'allowed' ? 'blocked' : 'allowed'));
-    heal = await healed(ctx.cluster, changes);
+    if (flipped.length) {
+      underMutation = await observeUntil(
+        flipped,
+        (c) => (c.prediction.predicted === 'allowed' ? 'blocked' : 'allowed'),
+        async () => (heal = await healed(ctx.cluster, changes)).length > 0,
+      );
+    }
+    if (!heal.length) heal = await healed(ctx.cluster, changes);
   } finally {
     // Always restore, whatever happened: later scenarios run on this cluster.
     await transition(ctx.cluster, changes, 'restore');

@@ -152,7 +152,7 @@ export function planCells(reach: Reachability, flows: FlowTableSpec['flows'], so
       if (target.endpointId !== undefined && src.external && (reach.endpoints[target.endpointId] as Endpoint).external) continue;
       const prediction = target.endpointId !== undefined ? predictPodFlow(reach, src.id, target.endpointId, target.port) : predictHostFlow(reach, src.id, target.hostIp as string, target.port);
       const dst = target.endpointId !== undefined ? (reach.endpoints[target.endpointId] as Endpoint) : undefined;
-      const requirement = cellRequirement(flows, { memberId: source.position.memberId, inScope: src.inScope }, { memberId: target.dest, inScope: dst?.inScope ?? false }, target.port);
+      const requirement = cellRequirement(flows, { memberId: source.position.memberId, inScope: src.inScope }, { memberId: target.dest, inScope: dst?.inScope ?? false }, target.port, prediction.layer.kind);
       let skip: string | undefined;
       if (src.external && (target.addressing === 'service-dns' || target.addressing === 'cluster-ip')) skip = 'Service names and ClusterIPs are not addressable from outside the cluster';
       else if (target.addressing === 'service-dns' && !canResolve) skip = 'this source cannot resolve names (its DNS egress is denied — the kube-dns cells prove that)';
@@ -288,7 +288,10 @@ const mark = {
 /** Expected, observed and comparison tables (rows: sources; columns: targets, numbered with a legend). */
 export function renderTables(run: MatrixRun): string {
   const sources = [...new Set(run.cells.map((c) => c.source.position))];
-  const targets = [...new Set(run.cells.map((c) => c.target))];
+  // Columns in plan order (a source skips itself, so first appearance alone would misplace its own column).
+  const rank = new Map<MatrixTarget, number>();
+  for (const c of run.cells) rank.set(c.target, Math.min(rank.get(c.target) ?? Infinity, Number(c.agentTarget.id.replace(/\D/g, ''))));
+  const targets = [...rank.keys()].sort((a, b) => (rank.get(a) as number) - (rank.get(b) as number));
   const rowName = (p: Position) => `${p.kind} ${p.memberId}`;
   const width = Math.max(...sources.map((s) => rowName(s).length));
   const index = new Map(targets.map((t, i) => [t, i]));

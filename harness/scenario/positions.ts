@@ -182,7 +182,7 @@ export function declaredPorts(t: PodTemplate): Port[] {
  * agent, with a route to the pod network through a node (as a router in front
  * of a real cluster would have). Started with testcontainers; removed on dispose.
  */
-export async function outsideWorld(cluster: Cluster, opts: { memberId: string; network: string; routeVia: string; podSubnet: string; serves: Port[] }): Promise<Position> {
+export async function outsideWorld(cluster: Cluster, opts: { memberId: string; network: string; routes: Array<{ cidr: string; via: string }>; serves: Port[] }): Promise<Position> {
   // No reaper container: its image cannot be pulled here, and dispose (plus `pci-harness down`) removes ours.
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   const { GenericContainer } = await import('testcontainers');
@@ -193,15 +193,17 @@ export async function outsideWorld(cluster: Cluster, opts: { memberId: string; n
     .withLabels({ 'pci-harness.dev/cluster': cluster.name, 'pci-harness.dev/role': 'outside-world' })
     .withUser('0:0')
     .withAddedCapabilities('NET_ADMIN')
-    .withCommand(serveArgs(opts.serves))
+    .withEntrypoint(serveArgs(opts.serves))
     .withPullPolicy({ shouldPull: () => false })
     .start();
   const dispose = async () => {
     await started.stop({ remove: true, removeVolumes: true }).catch(() => undefined);
   };
   try {
-    const route = await started.exec(['ip', 'route', 'add', opts.podSubnet, 'via', opts.routeVia]);
-    if (route.exitCode !== 0) throw new Error(`outside-world host: could not add a route to ${opts.podSubnet} via ${opts.routeVia}: ${route.output}`);
+    for (const r of opts.routes) {
+      const route = await started.exec(['ip', 'route', 'add', r.cidr, 'via', r.via]);
+      if (route.exitCode !== 0) throw new Error(`outside-world host: could not add a route to ${r.cidr} via ${r.via}: ${route.output}`);
+    }
     const host = (await started.exec(['cat', '/etc/hostname'])).output.trim();
     const ip = started.getIpAddress(opts.network);
     return {

@@ -51,12 +51,18 @@ export function predictHostFlow(reach: Reachability, from: number, hostIp: strin
     : { predicted: 'blocked', layer: { kind: 'networkpolicy-egress', names: selecting.map(policyName) } };
 }
 
-/** The requirement a cell proves: its flow's, else 1.3.1 into the CDE, 1.3.2 out of it, 1.2.1 elsewhere. */
-export function cellRequirement(flows: FlowTableSpec['flows'], from: { memberId: string; inScope: boolean }, to: { memberId: string; inScope: boolean }, port: Port): string {
+/**
+ * The requirement a cell proves: its flow's; else the half that decides it —
+ * an egress denial out of the CDE is 1.3.2, an ingress denial into it 1.3.1;
+ * else 1.3.1 into the CDE, 1.3.2 out of it, 1.2.1 elsewhere.
+ */
+export function cellRequirement(flows: FlowTableSpec['flows'], from: { memberId: string; inScope: boolean }, to: { memberId: string; inScope: boolean }, port: Port, layer?: DecidingLayer['kind']): string {
   const flow = flows.find(
     (f) => `${f.from.namespace}/${f.from.workload}` === from.memberId && `${f.to.namespace}/${f.to.workload}` === to.memberId && f.port === port.port && (f.protocol ?? 'TCP') === port.protocol,
   );
   if (flow) return flow.requirement;
+  if (layer === 'networkpolicy-egress' && from.inScope) return '1.3.2';
+  if (layer === 'networkpolicy-ingress' && to.inScope) return '1.3.1';
   if (to.inScope) return '1.3.1';
   if (from.inScope) return '1.3.2';
   return '1.2.1';

@@ -30,7 +30,7 @@ function cellsFrom(position: Position, nodeIp: string): PlannedCell[] {
       source: { position, endpointId: -1 },
       target,
       agentTarget: { id: `h${i}`, proto: target.proto, host: target.host, port: target.dialPort, ...(target.query ? { query: target.query } : {}) },
-      requirement: pod?.node === position.node ? '2.2.3' : cellRequirement(ctx.flows, { memberId: position.memberId, inScope: false }, { memberId: target.dest, inScope: dst?.inScope ?? false }, target.port),
+      requirement: pod?.node === position.node ? '2.2.3' : cellRequirement(ctx.flows, { memberId: position.memberId, inScope: false }, { memberId: target.dest, inScope: dst?.inScope ?? false }, target.port, prediction.layer.kind),
       prediction,
     };
   });

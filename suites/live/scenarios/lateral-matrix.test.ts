@@ -57,7 +57,8 @@ describe('Adversary 1: the reachability matrix, predicted vs observed', () => {
     const probed = run.results.filter((r) => r.status !== 'skip');
     expect(probed.some((r) => r.predicted === 'allowed')).toBe(true);
     expect(probed.some((r) => r.predicted === 'blocked')).toBe(true);
-    for (const p of positions.filter((x) => x.kind !== 'outside-world')) {
+    // A rogue pod inside the CDE has nothing allowed at all (default-deny both ways): its proof of life is the canary.
+    for (const p of positions.filter((x) => x.kind !== 'outside-world' && x.kind !== 'rogue')) {
       expect(probed.some((r) => r.adversary === p.adversary && r.predicted === 'allowed'), `${p.adversary} has an allowed control cell`).toBe(true);
     }
   });
