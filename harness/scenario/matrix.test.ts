@@ -19,8 +19,8 @@ const flows = findSpec<FlowTableSpec>(set, 'FlowTable')?.spec.flows ?? [];
 const pod = (namespace: string, name: string, ip: string, labels: Record<string, string>) => ({ namespace, name, ip, node: 'w', labels, ready: true });
 const topo: Topology = {
   nodes: [
-    { name: 'cp', ip: '172.18.0.2', cde: false, controlPlane: true },
-    { name: 'cde', ip: '172.18.0.3', cde: true, controlPlane: false },
+    { name: 'cp', ip: '172.18.0.2', cde: false, controlPlane: true, ready: true },
+    { name: 'cde', ip: '172.18.0.3', cde: true, controlPlane: false, ready: true },
   ],
   services: [
     { namespace: 'cde-frontend', name: 'payment-api', clusterIP: '10.96.1.1', selector: { app: 'payment-api' }, ports: [{ name: 'https', port: 8443, protocol: 'TCP', targetPort: 'https' }] },

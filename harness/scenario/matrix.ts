@@ -35,6 +35,13 @@ export interface MatrixTarget {
   hostIp?: string;
   /** The position that is this target (never probed from itself). */
   positionName?: string;
+  /**
+   * Proof the target is alive, without which "blocked" means nothing (a
+   * dropped UDP query and a dead DNS server look the same):
+   *   ready — the backing pod is Ready / the control plane answers (read with the topology)
+   *   self  — a harness position: it probes its own address in the same pass
+   */
+  alive: { by: 'ready'; ok: boolean; why: string } | { by: 'self'; position: Position };
 }
 
 export interface MatrixSource {
@@ -80,7 +87,9 @@ export function planTargets(reach: Reachability, topo: Topology, positions: read
             const podPort = e.ports.find((p) => (typeof sp.targetPort === 'string' ? p.name === sp.targetPort : p.port === (sp.targetPort ?? sp.port)) && p.protocol === sp.protocol);
             if (!podPort) continue;
             const answerer: Answerer = { kind: 'workload', prefix: `${m.name}-`, not: positionNames };
-            const base = { dest: id, endpointId: e.id, port: podPort, proto: tcpProto(podPort), dialPort: sp.port, answerer };
+            const ready = podsOfService(topo, s).filter((p) => !positionNames.includes(p.name));
+            const alive = { by: 'ready' as const, ok: ready.length > 0, why: ready.length ? `${ready.length} Ready endpoint(s)` : `Service ${s.namespace}/${s.name} has no Ready endpoint` };
+            const base = { dest: id, endpointId: e.id, port: podPort, proto: tcpProto(podPort), dialPort: sp.port, answerer, alive };
             out.push({ ...base, label: `${id} ${sp.port}/${sp.protocol} via service-dns`, addressing: 'service-dns', host: `${s.name}.${s.namespace}.svc.cluster.local` });
             out.push({ ...base, label: `${id} ${sp.port}/${sp.protocol} via cluster-ip`, addressing: 'cluster-ip', host: s.clusterIP });
           }
@@ -88,7 +97,7 @@ export function planTargets(reach: Reachability, topo: Topology, positions: read
           const pod = podsOfService(topo, s).find((p) => !positionNames.includes(p.name));
           if (pod) {
             for (const p of e.ports.filter((x) => x.protocol === 'TCP')) {
-              out.push({ label: `${id} ${p.port}/${p.protocol} via pod-ip`, dest: id, endpointId: e.id, port: p, addressing: 'pod-ip', proto: 'http', host: pod.ip, dialPort: p.port, answerer: { kind: 'pod', name: pod.name } });
+              out.push({ label: `${id} ${p.port}/${p.protocol} via pod-ip`, dest: id, endpointId: e.id, port: p, addressing: 'pod-ip', proto: 'http', host: pod.ip, dialPort: p.port, answerer: { kind: 'pod', name: pod.name }, alive: { by: 'ready', ok: pod.ready, why: `pod ${pod.name} ${pod.ready ? 'Ready' : 'not Ready'}` } });
             }
           }
           break;
@@ -97,14 +106,16 @@ export function planTargets(reach: Reachability, topo: Topology, positions: read
         const twin = byMember.get(id);
         if (twin) {
           for (const p of UNDECLARED_PORTS) {
-            out.push({ label: `${id} ${p.port}/${p.protocol} via pod-ip (undeclared)`, dest: id, endpointId: e.id, port: p, addressing: 'pod-ip', proto: tcpProto(p), host: twin.ip, dialPort: p.port, answerer: { kind: 'pod', name: twin.name }, positionName: twin.name });
+            out.push({ label: `${id} ${p.port}/${p.protocol} via pod-ip (undeclared)`, dest: id, endpointId: e.id, port: p, addressing: 'pod-ip', proto: tcpProto(p), host: twin.ip, dialPort: p.port, answerer: { kind: 'pod', name: twin.name }, positionName: twin.name, alive: { by: 'self', position: twin } });
           }
         }
       } else if (m.kind === 'kube-dns') {
-        const pod = topo.kubeDns.pods[0];
+        const pod = topo.kubeDns.pods.find((p) => p.ready) ?? topo.kubeDns.pods[0];
+        const ready = topo.kubeDns.pods.filter((p) => p.ready).length;
+        const alive = { by: 'ready' as const, ok: ready > 0, why: ready ? `${ready} Ready kube-dns pod(s)` : 'no Ready kube-dns pod (DNS is down)' };
         for (const p of KUBE_DNS.ports) {
           const proto: AgentProto = p.protocol === 'UDP' ? 'dns-udp' : 'dns-tcp';
-          const base = { dest: id, endpointId: e.id, port: p, proto, dialPort: p.port, query: DNS_QUERY, answerer: { kind: 'dns' } as Answerer };
+          const base = { dest: id, endpointId: e.id, port: p, proto, dialPort: p.port, query: DNS_QUERY, answerer: { kind: 'dns' } as Answerer, alive };
           out.push({ ...base, label: `${id} ${p.port}/${p.protocol} via cluster-ip`, addressing: 'cluster-ip', host: topo.kubeDns.clusterIP });
           if (pod) out.push({ ...base, label: `${id} ${p.port}/${p.protocol} via pod-ip`, addressing: 'pod-ip', host: pod.ip });
         }
@@ -112,13 +123,13 @@ export function planTargets(reach: Reachability, topo: Topology, positions: read
         const pos = byMember.get(id);
         if (!pos) continue;
         for (const p of e.ports) {
-          out.push({ label: `${id} ${p.port}/${p.protocol} via pod-ip`, dest: id, endpointId: e.id, port: p, addressing: 'pod-ip', proto: tcpProto(p), host: pos.ip, dialPort: p.port, answerer: { kind: 'pod', name: pos.name }, positionName: pos.name });
+          out.push({ label: `${id} ${p.port}/${p.protocol} via pod-ip`, dest: id, endpointId: e.id, port: p, addressing: 'pod-ip', proto: tcpProto(p), host: pos.ip, dialPort: p.port, answerer: { kind: 'pod', name: pos.name }, positionName: pos.name, alive: { by: 'self', position: pos } });
         }
       } else if (m.kind === 'external') {
         const pos = byMember.get(id);
         if (!pos) continue;
         for (const p of PROBE_PORTS) {
-          out.push({ label: `internet ${p.port}/${p.protocol}`, dest: id, endpointId: e.id, port: p, addressing: 'host-ip', proto: tcpProto(p), host: pos.ip, dialPort: p.port, answerer: { kind: 'host', name: pos.name }, positionName: pos.name });
+          out.push({ label: `internet ${p.port}/${p.protocol}`, dest: id, endpointId: e.id, port: p, addressing: 'host-ip', proto: tcpProto(p), host: pos.ip, dialPort: p.port, answerer: { kind: 'host', name: pos.name }, positionName: pos.name, alive: { by: 'self', position: pos } });
         }
       }
     }
@@ -127,13 +138,14 @@ export function planTargets(reach: Reachability, topo: Topology, positions: read
   const api = topo.apiServer.endpoints[0];
   if (api) {
     const apiPort: Port = { port: api.port, protocol: 'TCP' };
-    const base = { dest: 'host:kube-apiserver', port: apiPort, proto: 'https' as const, answerer: { kind: 'http' } as Answerer, hostIp: api.ip };
+    // The harness is talking to this API server right now: alive.
+    const base = { dest: 'host:kube-apiserver', port: apiPort, proto: 'https' as const, answerer: { kind: 'http' } as Answerer, hostIp: api.ip, alive: { by: 'ready' as const, ok: true, why: 'the API server answers the harness' } };
     out.push({ ...base, label: `kube-apiserver ${topo.apiServer.port}/TCP via cluster-ip`, addressing: 'cluster-ip', host: topo.apiServer.clusterIP, dialPort: topo.apiServer.port });
     out.push({ ...base, label: `kube-apiserver ${api.port}/TCP via node-ip`, addressing: 'node-ip', host: api.ip, dialPort: api.port });
   }
   const cdeNode = topo.nodes.find((n) => n.cde);
   if (cdeNode) {
-    out.push({ label: `kubelet ${cdeNode.name} 10250/TCP via node-ip`, dest: 'host:kubelet', port: { port: 10250, protocol: 'TCP' }, addressing: 'node-ip', proto: 'https', host: cdeNode.ip, dialPort: 10250, answerer: { kind: 'http' }, hostIp: cdeNode.ip });
+    out.push({ label: `kubelet ${cdeNode.name} 10250/TCP via node-ip`, dest: 'host:kubelet', port: { port: 10250, protocol: 'TCP' }, addressing: 'node-ip', proto: 'https', host: cdeNode.ip, dialPort: 10250, answerer: { kind: 'http' }, hostIp: cdeNode.ip, alive: { by: 'ready', ok: cdeNode.ready, why: `node ${cdeNode.name} ${cdeNode.ready ? 'Ready (its kubelet reports)' : 'not Ready'}` } });
   }
   return out;
 }
@@ -176,34 +188,52 @@ export interface MatrixOptions {
   parallel?: number;
 }
 
-/** One pass: one agent run per source, all sources (bounded) in parallel. */
+/**
+ * One pass: one agent run per source, all sources (bounded) in parallel. Each
+ * position that is also a target probes its own address in the same run (a
+ * witness that it is alive; a target position that is no source gets a run
+ * of its own). A "blocked" whose target has no proof of life is check-failed.
+ */
 export async function observeCells(cells: readonly PlannedCell[], opts: MatrixOptions = {}): Promise<ObservedCell[]> {
   const timeoutMs = opts.timeoutMs ?? 2500;
-  const bySource = new Map<Position, PlannedCell[]>();
+  const runs = new Map<Position, { cells: PlannedCell[]; witnesses: Map<string, MatrixTarget> }>();
+  const runOf = (p: Position) => {
+    let r = runs.get(p);
+    if (!r) runs.set(p, (r = { cells: [], witnesses: new Map() }));
+    return r;
+  };
   for (const c of cells) {
     if (c.skip) continue;
-    const l = bySource.get(c.source.position) ?? [];
-    l.push(c);
-    bySource.set(c.source.position, l);
+    runOf(c.source.position).cells.push(c);
+    if (c.target.alive.by === 'self') runOf(c.target.alive.position).witnesses.set(`w${runOf(c.target.alive.position).witnesses.size}`, c.target);
   }
-  const queue = [...bySource.entries()];
+  const alive = new Map<MatrixTarget, boolean>();
+  const queue = [...runs.entries()];
   const out: ObservedCell[] = [];
+  const lines = new Map<PlannedCell, { line: ReturnType<AgentRun['lines']['get']>; broken: string }>();
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      const [position, list] = next;
-      const r: AgentRun = await position.probe(
-        list.map((c) => c.agentTarget),
-        timeoutMs,
-      );
+      const [position, { cells: list, witnesses }] = next;
+      // A position probes itself by its pod IP: inside its own network namespace, no policy applies.
+      const selfTargets: AgentTarget[] = [...witnesses.entries()].map(([id, t]) => ({ id, proto: t.proto, host: t.host, port: t.dialPort, ...(t.query ? { query: t.query } : {}) }));
+      const r: AgentRun = await position.probe([...list.map((c) => c.agentTarget), ...selfTargets], timeoutMs);
+      for (const [id, t] of witnesses) alive.set(t, classifyAgentLine(r.lines.get(id), { id, proto: t.proto, host: t.host, port: t.dialPort }, t.answerer).outcome === 'allowed');
       const broken = !r.done ? ` (agent run incomplete: exit ${r.exitCode}${r.stderr ? `, ${r.stderr.trim().split('\n').slice(-2).join(' | ')}` : ''})` : '';
-      for (const c of list) {
-        const line = r.lines.get(c.agentTarget.id);
-        const k = classifyAgentLine(line, c.agentTarget, c.target.answerer);
-        out.push({ cell: c, observed: k.outcome, detail: k.detail + (line ? '' : broken), raw: line ? JSON.stringify(line) : `no result line${broken}` });
-      }
+      for (const c of list) lines.set(c, { line: r.lines.get(c.agentTarget.id), broken });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 6) }, worker));
+  for (const [c, { line, broken }] of lines) {
+    const k = classifyAgentLine(line, c.agentTarget, c.target.answerer);
+    const a = c.target.alive;
+    const proven = a.by === 'ready' ? a.ok : alive.get(c.target) === true;
+    if (k.outcome === 'blocked' && !proven) {
+      const why = a.by === 'ready' ? a.why : `${a.position.name} did not answer its own probe`;
+      out.push({ cell: c, observed: 'check-failed', detail: `no answer, and nothing proves the target is alive (${why}): not a block`, raw: line ? JSON.stringify(line) : `no result line${broken}` });
+    } else {
+      out.push({ cell: c, observed: k.outcome, detail: k.detail + (line ? '' : broken), raw: line ? JSON.stringify(line) : `no result line${broken}` });
+    }
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@ export interface NodeInfo {
   ip: string;
   cde: boolean;
   controlPlane: boolean;
+  ready: boolean;
 }
 
 export interface ServicePort {
@@ -53,7 +54,7 @@ async function getJson<T>(cluster: Cluster, args: string[]): Promise<T> {
   return JSON.parse(stdout) as T;
 }
 
-type NodeJson = { metadata: { name: string; labels?: Record<string, string> }; status: { addresses?: Array<{ type: string; address: string }> } };
+type NodeJson = { metadata: { name: string; labels?: Record<string, string> }; status: { addresses?: Array<{ type: string; address: string }>; conditions?: Array<{ type: string; status: string }> } };
 type SvcJson = { metadata: { name: string; namespace: string }; spec: { clusterIP?: string; selector?: Record<string, string>; ports?: ServicePort[] } };
 type PodJson = {
   metadata: { name: string; namespace: string; labels?: Record<string, string>; deletionTimestamp?: string };
@@ -95,6 +96,7 @@ export async function readTopology(cluster: Cluster): Promise<Topology> {
       ip: n.status.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '',
       cde: n.metadata.labels?.['pci-scope'] === 'in-scope',
       controlPlane: 'node-role.kubernetes.io/control-plane' in (n.metadata.labels ?? {}),
+      ready: (n.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     })),
     services,
     pods: podInfos,

@@ -35,11 +35,13 @@ async function buildBrokenProbe(cluster: Cluster): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pci-broken-probe-'));
   try {
     writeFileSync(join(dir, 'pci-probe'), '#!/bin/sh\n[ "$1" = serve ] && exec sleep infinity\necho "pci-probe: segmentation fault" >&2\nexit 139\n', { mode: 0o755 });
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${cluster.images.probeImage}\nCOPY --chmod=755 pci-probe /usr/local/bin/pci-probe\n`);
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${cluster.images.probeImage}\nCOPY pci-probe /usr/local/bin/pci-probe\n`);
     await run('docker', ['build', '-q', '-t', BROKEN, dir]);
     const tar = join(dir, 'broken.tar');
     await run('docker', ['save', '-o', tar, BROKEN]);
-    for (const node of await nodeNamesOf(cluster.name)) {
+    // Only the CDE node runs the compromised payment-api position: load it there alone.
+    const cde = (await cluster.kubectl(['get', 'nodes', '-l', 'pci-scope=in-scope', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.trim().split(/\s+/);
+    for (const node of (await nodeNamesOf(cluster.name)).filter((n) => cde.includes(n))) {
       await run('docker', ['exec', '-i', node, 'ctr', '--namespace=k8s.io', 'images', 'import', '--snapshotter=overlayfs', '-'], { inputFile: tar });
     }
   } finally {

@@ -24,13 +24,13 @@ function cellsFrom(position: Position, nodeIp: string): PlannedCell[] {
   const targets = planTargets(ctx.reach, ctx.topology, []).filter((t) => t.addressing === 'pod-ip' && t.endpointId !== undefined);
   return targets.map((target, i) => {
     const pod = ctx.topology.pods.find((p) => p.ip === target.host);
-    const prediction = predictFromHost(ctx.reach, target.endpointId as number, target.port, nodeIp, pod?.node === position.node);
     const dst = ctx.reach.endpoints[target.endpointId as number];
+    const prediction = predictFromHost(ctx.reach, target.endpointId as number, target.port, nodeIp, pod?.node === position.node);
     return {
       source: { position, endpointId: -1 },
       target,
       agentTarget: { id: `h${i}`, proto: target.proto, host: target.host, port: target.dialPort, ...(target.query ? { query: target.query } : {}) },
-      requirement: pod?.node === position.node ? '2.2.3' : cellRequirement(ctx.flows, { memberId: position.memberId, inScope: false }, { memberId: target.dest, inScope: dst?.inScope ?? false }, target.port, prediction.layer.kind),
+      requirement: pod?.node === position.node && dst?.inScope ? '2.2.3' : cellRequirement(ctx.flows, { memberId: position.memberId, inScope: false }, { memberId: target.dest, inScope: dst?.inScope ?? false }, target.port, prediction.layer.kind),
       prediction,
     };
   });
