@@ -186,7 +186,7 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   };
   let cluster: Cluster | undefined;
   try {
-    cluster = await provider.create({ name, layout, images, progress, singleNode: opts.singleNode });
+    cluster = await provider.create({ name, layout, images, progress, singleNode: opts.singleNode, preload: allImages });
     for (const step of steps) await progress.step(step.name, () => step.run(cluster!));
   } catch (e) {
     const err = e instanceof StepError ? e : new StepError(`${provider.name} create`, e);

@@ -24,6 +24,12 @@ export interface ClusterSpec {
   progress: Progress;
   /** Control-plane node only (small clusters such as the kindnet canary). */
   singleNode?: boolean;
+  /**
+   * Images the nodes may carry from the start: a superset of `images.loadImages`
+   * (every locally built image any layout loads), so one baked node image
+   * serves every layout (kind/bake.ts).
+   */
+  preload?: string[];
 }
 
 export interface Cluster {

@@ -5,8 +5,8 @@ import { run } from '../exec.ts';
 /**
  * Copy locally built images into the nodes' containerd (namespace k8s.io), so
  * pods start with zero pulls. Only what a node lacks is imported (nothing,
- * when the images were baked into the node image). Two ways, both measured
- * (harness/cluster/README.md):
+ * when the images were baked into the node image: kind/bake.ts, the default).
+ * Two ways to import, both measured (harness/cluster/README.md):
  *   kind — `kind load docker-image` (docker save to a tar, then per node
  *          `ctr images import --all-platforms --digests --snapshotter=<detected>`,
  *          kind pkg/cluster/nodeutils/util.go LoadImageArchive);
@@ -14,14 +14,17 @@ import { run } from '../exec.ts';
  *          set, streamed into each node with `docker exec -i <node> ctr ... import -`,
  *          nodes in parallel; skips kind's per-node `containerd config dump` and image-ID checks.
  */
-export type LoadMethod = 'kind' | 'ctr';
+export type LoadMethod = 'bake' | 'kind' | 'ctr';
 
-export interface LoadPlan {
+/** How a node's missing images are imported after `kind create` ('bake' has none missing, or falls back to ctr). */
+type ImportMethod = Exclude<LoadMethod, 'bake'>;
+
+interface LoadPlan {
   kindBinary: string;
   cluster: string;
   nodes: string[];
   images: string[];
-  method: LoadMethod;
+  method: ImportMethod;
   /** Scratch dir for the image tarballs (deleted after). */
   scratchDir: string;
   log: (line: string) => void;
@@ -70,7 +73,7 @@ async function importWithCtr(nodes: string[], images: string[], tar: string): Pr
 }
 
 /** Which of `images` a node's containerd lacks (by exact reference). */
-export async function missingImages(node: string, images: string[]): Promise<string[]> {
+async function missingImages(node: string, images: string[]): Promise<string[]> {
   const { stdout } = await run('docker', ['exec', node, 'ctr', '--namespace=k8s.io', 'images', 'ls', '-q']);
   const have = new Set(stdout.split('\n').map((l) => l.trim()));
   // containerd stores docker.io/library/x for short names; compare normalized.

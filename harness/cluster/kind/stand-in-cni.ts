@@ -1,5 +1,6 @@
 import type { Cluster } from '../provider.ts';
 import { run } from '../exec.ts';
+import { poll } from '../readiness.ts';
 import { nodeNamesOf } from './docker.ts';
 
 /**
@@ -12,7 +13,7 @@ import { nodeNamesOf } from './docker.ts';
  * "CNI that silently enforces nothing" the canary must catch. Single-node
  * clusters only (no cross-node routes).
  */
-export function kindnetConflist(podCidr: string): string {
+function kindnetConflist(podCidr: string): string {
   return JSON.stringify(
     {
       cniVersion: '0.3.1',
@@ -36,8 +37,12 @@ export async function installStandInCni(cluster: Cluster): Promise<void> {
   const nodes = await nodeNamesOf(cluster.name);
   if (nodes.length !== 1) throw new Error(`the kindnet stand-in CNI supports single-node clusters only (got ${nodes.length} nodes)`);
   for (const node of nodes) {
-    const cidr = (await cluster.kubectl(['get', 'node', node, '-o', 'jsonpath={.spec.podCIDR}'])).stdout.trim();
-    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr)) throw new Error(`node ${node} has no podCIDR (got "${cidr}")`);
+    // kube-controller-manager's node IPAM assigns it shortly after the node registers: right after `kind create` it may not be there yet.
+    let cidr = '';
+    await poll(`podCIDR of node ${node}`, 60_000, async () => {
+      cidr = (await cluster.kubectl(['get', 'node', node, '-o', 'jsonpath={.spec.podCIDR}'])).stdout.trim();
+      return /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr) || `got "${cidr}"`;
+    }, 1000);
     await run('docker', ['exec', '-i', node, 'sh', '-c', 'cat > /etc/cni/net.d/10-kindnet.conflist'], { input: kindnetConflist(cidr) });
   }
 }
