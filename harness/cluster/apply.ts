@@ -10,7 +10,7 @@ import { retryWhileUnavailable, type RetryOptions } from './readiness.ts';
  * policies go before workloads so no pod runs a moment unprotected.
  */
 export const APPLY_PHASES = ['namespaces', 'rbac', 'policies', 'network-policies', 'workloads'] as const;
-export type ApplyPhase = (typeof APPLY_PHASES)[number];
+type ApplyPhase = (typeof APPLY_PHASES)[number];
 
 const PHASE_OF_KIND: Record<string, ApplyPhase> = {
   Namespace: 'namespaces',
@@ -47,7 +47,7 @@ export function planApply(objects: K8sObject[]): PhasePlan[] {
   return APPLY_PHASES.map((phase) => ({ phase, objects: objects.filter((o) => phaseOf(o) === phase) })).filter((p) => p.objects.length > 0);
 }
 
-export const ROLLOUT_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
+const ROLLOUT_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
 
 /** `deployment/name` references of the workloads in a plan, by namespace. */
 export function rolloutsOf(objects: K8sObject[]): Array<{ namespace: string; ref: string; id: string }> {

@@ -11,7 +11,7 @@ import { clusterWorkDir, runsDir } from './paths.ts';
  * (the next start sweeps clusters whose recorded pid is dead).
  */
 
-export interface RunRecord {
+interface RunRecord {
   name: string;
   pid: number;
   host: string;
@@ -157,7 +157,7 @@ export function isShuttingDown(): boolean {
   return shuttingDown;
 }
 
-export function activeClusters(): string[] {
+function activeClusters(): string[] {
   return [...active.keys()];
 }
 

@@ -90,7 +90,7 @@ const UNAVAILABLE: Array<[RegExp, string]> = [
   [/ensure CRDs are installed first|no matches for kind/i, 'CRD not established yet'],
 ];
 
-export interface ApiErrorClass {
+interface ApiErrorClass {
   retryable: boolean;
   /** Short reason for the log line ("webhook not serving", "denied by an admission webhook", "unrecognised"). */
   reason: string;

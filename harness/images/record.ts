@@ -8,9 +8,9 @@ import { cacheDir } from '../tools/locate.ts';
  * (scripts/images) writes it and re-exports these types; the harness never
  * imports from scripts/.
  */
-export const IMAGE_RECORD_SCHEMA = 'pci-harness.dev/image-record/v1';
+const IMAGE_RECORD_SCHEMA = 'pci-harness.dev/image-record/v1';
 
-export interface RecordedImage {
+interface RecordedImage {
   /** What the image is for: node, calico-node, calico-cni, kyverno, probe, server, ... */
   role: string;
   /** Exact reference the cluster uses. */

@@ -23,12 +23,6 @@ export function isKnownKind(apiVersion: string, kind: string): boolean {
   return known[apiVersion]?.includes(kind) ?? false;
 }
 
-export function knownKindsList(): string {
-  return Object.entries(known)
-    .map(([v, ks]) => `${v}: ${ks.join(', ')}`)
-    .join('; ');
-}
-
 /** Kinds that are configuration files for a component, not API objects: no namespace, no uniqueness by name across kinds. */
 export const FILE_CONFIG_API_VERSIONS = new Set([
   'apiserver.config.k8s.io/v1',

@@ -1,5 +1,5 @@
 /** Where a document came from, so every finding can point at file and line. */
-export interface SourceRef {
+interface SourceRef {
   /** Path relative to the manifest directory (stable in reports). */
   file: string;
   /** 1-based line of the document's first line. */

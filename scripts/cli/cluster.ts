@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../../harness/errors.ts';
 import { EXIT } from './exit-codes.ts';
 
-export const UP_USAGE = `Usage: pci-harness up [--layout pci-calico|kindnet] [--images auto|local|upstream] [--name pci-NAME] [--no-pci-set] [--single-node]
+const UP_USAGE = `Usage: pci-harness up [--layout pci-calico|kindnet] [--images auto|local|upstream] [--name pci-NAME] [--no-pci-set] [--single-node]
 
 Boots a kind cluster (Calico + Kyverno + the PCI set on pci-calico) and leaves
 it running for exploration or for writing a scenario. Prints its name and
@@ -10,7 +10,7 @@ kubeconfig path. Remove it with \`pci-harness down\`.
   --images   local: the images built by \`pci-harness images build\`; upstream:
              registry images (needs internet); auto (default): local when built`;
 
-export const DOWN_USAGE = `Usage: pci-harness down [--check]
+const DOWN_USAGE = `Usage: pci-harness down [--check]
 
 Removes every cluster, container, network and volume the harness made (kind
 clusters named pci-*, and runs recorded by crashed processes). Other kind

@@ -38,7 +38,7 @@ export function newEncryptionKey(): string {
 /** Where the control-plane node sees the audit log dir (manifests/kind/*.yaml extraMounts); the host side is `<workDir>/audit`. */
 export const AUDIT_CONTAINER_PATH = '/var/log/kubernetes/audit';
 
-export interface RenderedConfig {
+interface RenderedConfig {
   /** Rendered kind Cluster config to pass to `kind create cluster --config`. */
   kindConfigPath: string;
   /** Host dir holding audit-policy.yaml and encryption-config.yaml (mode 0600), mounted into the control plane. */
@@ -98,7 +98,7 @@ export function controlPlaneOnly(kindConfigText: string): string {
 }
 
 /** kind must not apply its kindnet DaemonSet (its image would be pulled): the stand-in CNI replaces it. */
-export function withoutDefaultCni(kindConfigText: string): string {
+function withoutDefaultCni(kindConfigText: string): string {
   const doc = parseDocument(kindConfigText);
   doc.setIn(['networking', 'disableDefaultCNI'], true);
   return doc.toString();

@@ -10,7 +10,7 @@ import { CLUSTER_PREFIX } from '../provider.ts';
  *   pci-harness.dev/cluster=<name> set by us on the per-cluster docker network
  */
 export const KIND_CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
-export const HARNESS_NETWORK_LABEL = 'pci-harness.dev/cluster';
+const HARNESS_NETWORK_LABEL = 'pci-harness.dev/cluster';
 
 async function lines(args: string[]): Promise<string[]> {
   const { stdout } = await run('docker', args);
@@ -55,7 +55,7 @@ export async function pciNetworks(): Promise<Map<string, string>> {
   return out;
 }
 
-export async function existingVolumes(names: string[]): Promise<string[]> {
+async function existingVolumes(names: string[]): Promise<string[]> {
   if (names.length === 0) return [];
   const all = new Set(await lines(['volume', 'ls', '-q']));
   return names.filter((n) => all.has(n));
