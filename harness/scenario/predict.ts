@@ -1,7 +1,7 @@
 import { parseIp, cidrContainsIp } from '../analyzers/network/cidr.ts';
 import { portMatches, type Reachability } from '../analyzers/network/matrix.ts';
 import type { Port } from '../analyzers/network/model.ts';
-import type { Policy } from '../analyzers/network/policy.ts';
+import type { Policy, Rule } from '../analyzers/network/policy.ts';
 import { matchesSelector } from '../k8s/label-selector.ts';
 import type { FlowTableSpec } from '../spec/types.ts';
 import type { DecidingLayer } from './result.ts';
@@ -18,6 +18,15 @@ export interface Prediction {
 }
 
 const policyName = (p: Policy) => `${p.namespace}/${p.name}`;
+
+/** Does one direction's rule list admit a host (no selector matches a host: a rule with no peers, or an ipBlock holding its IP)? */
+function admitsHost(rules: Rule[] | undefined, port: Port, ip: ReturnType<typeof parseIp>): boolean {
+  return (rules ?? []).some(
+    (rule) =>
+      portMatches(rule.ports, port) &&
+      (!rule.peers || rule.peers.some((peer) => peer.ipBlock && ip && cidrContainsIp(peer.ipBlock.cidr, ip) && !peer.ipBlock.except.some((x) => cidrContainsIp(x, ip)))),
+  );
+}
 
 /** Pod → pod (or → the outside world), on any port: both halves, from the same code the offline check runs. */
 export function predictPodFlow(reach: Reachability, from: number, to: number, port: Port): Prediction {
@@ -39,13 +48,7 @@ export function predictHostFlow(reach: Reachability, from: number, hostIp: strin
   const ip = parseIp(hostIp);
   const selecting = src.external ? [] : reach.policies.filter((p) => p.egress && p.namespace === src.namespace && matchesSelector(p.podSelector, src.labels));
   if (selecting.length === 0) return { predicted: 'allowed', layer: { kind: 'none' } };
-  const admitting = selecting.filter((p) =>
-    (p.egress ?? []).some(
-      (rule) =>
-        portMatches(rule.ports, port) &&
-        (!rule.peers || rule.peers.some((peer) => peer.ipBlock && ip && cidrContainsIp(peer.ipBlock.cidr, ip) && !peer.ipBlock.except.some((x) => cidrContainsIp(x, ip)))),
-    ),
-  );
+  const admitting = selecting.filter((p) => admitsHost(p.egress, port, ip));
   return admitting.length
     ? { predicted: 'allowed', layer: { kind: 'networkpolicy', names: admitting.map(policyName) } }
     : { predicted: 'blocked', layer: { kind: 'networkpolicy-egress', names: selecting.map(policyName) } };
@@ -82,13 +85,7 @@ export function predictFromHost(reach: Reachability, to: number, port: Port, hos
   const selecting = reach.policies.filter((p) => p.ingress && p.namespace === dst.namespace && matchesSelector(p.podSelector, dst.labels));
   if (selecting.length === 0) return { predicted: 'allowed', layer: { kind: 'none' } };
   if (sameNode) return { predicted: 'allowed', layer: { kind: 'none', names: ["the pod's own node (always allowed in, by the NetworkPolicy API)"] } };
-  const admitting = selecting.filter((p) =>
-    (p.ingress ?? []).some(
-      (rule) =>
-        portMatches(rule.ports, port) &&
-        (!rule.peers || rule.peers.some((peer) => peer.ipBlock && ip && cidrContainsIp(peer.ipBlock.cidr, ip) && !peer.ipBlock.except.some((x) => cidrContainsIp(x, ip)))),
-    ),
-  );
+  const admitting = selecting.filter((p) => admitsHost(p.ingress, port, ip));
   return admitting.length
     ? { predicted: 'allowed', layer: { kind: 'networkpolicy', names: admitting.map(policyName) } }
     : { predicted: 'blocked', layer: { kind: 'networkpolicy-ingress', names: selecting.map(policyName) } };

@@ -49,7 +49,8 @@ async function buildBrokenProbe(cluster: Cluster): Promise<void> {
   }
 }
 
-describe('a broken instrument is inconclusive (exit 3), never blocked', () => {
+// The main job (`pci-harness run`, which sets PCI_EVIDENCE_DIR) runs the attacks; this proof of the harness runs in `npm run test:live`.
+describe.skipIf(Boolean(process.env.PCI_EVIDENCE_DIR))('a broken instrument is inconclusive (exit 3), never blocked', () => {
   afterAll(async () => {
     // Whatever happened: DNS back, the broken image gone.
     const cluster = sharedCluster();

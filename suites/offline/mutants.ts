@@ -48,6 +48,13 @@ function rule(policy: Doc, name: string): Doc {
   return r;
 }
 
+/** The DNS egress rule (the one opening port 53) of a NetworkPolicy. */
+function dnsRule(policy: Doc): Doc {
+  const r = (policy.spec?.egress ?? []).find((x: Doc) => x.ports?.some((p: Doc) => p.port === 53));
+  if (!r) throw new Error(`mutant target DNS egress rule not found in ${policy.metadata?.name}`);
+  return r;
+}
+
 function container(deploy: Doc, index = 0): Doc {
   const c = deploy.spec?.template?.spec?.containers?.[index];
   if (!c) throw new Error(`mutant target container ${index} not found in ${deploy.metadata?.name}`);
@@ -176,9 +183,7 @@ export const MUTANTS: Mutant[] = [
     check: 'network.reachability',
     file: NP_FRONT,
     mutate: (docs) => {
-      const rules = find(docs, 'NetworkPolicy', 'payment-api-egress', 'cde-frontend').spec.egress;
-      const dns = rules.find((r: Doc) => r.ports?.some((p: Doc) => p.port === 53));
-      if (!dns) throw new Error('mutant target DNS egress rule not found');
+      const dns = dnsRule(find(docs, 'NetworkPolicy', 'payment-api-egress', 'cde-frontend'));
       const peer = dns.to[0];
       dns.to = [{ namespaceSelector: peer.namespaceSelector }, { podSelector: peer.podSelector }];
       return docs;
@@ -234,9 +239,7 @@ export const MUTANTS: Mutant[] = [
     check: 'network.reachability',
     file: NP_STORE,
     mutate: (docs) => {
-      const rules = find(docs, 'NetworkPolicy', 'datastore-egress', 'cde-storage').spec.egress;
-      const dns = rules.find((r: Doc) => r.ports?.some((p: Doc) => p.port === 53));
-      if (!dns) throw new Error('mutant target DNS egress rule not found');
+      const dns = dnsRule(find(docs, 'NetworkPolicy', 'datastore-egress', 'cde-storage'));
       delete dns.to;
       return docs;
     },
@@ -248,9 +251,7 @@ export const MUTANTS: Mutant[] = [
     check: 'network.reachability',
     file: NP_STORE,
     mutate: (docs) => {
-      const rules = find(docs, 'NetworkPolicy', 'datastore-egress', 'cde-storage').spec.egress;
-      const dns = rules.find((r: Doc) => r.ports?.some((p: Doc) => p.port === 53));
-      if (!dns) throw new Error('mutant target DNS egress rule not found');
+      const dns = dnsRule(find(docs, 'NetworkPolicy', 'datastore-egress', 'cde-storage'));
       delete dns.to[0].podSelector;
       return docs;
     },

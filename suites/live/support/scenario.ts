@@ -9,7 +9,7 @@ import { sharedCluster } from './shared.ts';
 
 /** Explain a live result in a failing assertion: what, predicted vs observed, evidence and how to replay. */
 export function explain(r: LiveResult): string {
-  return [r.message, r.finding, `evidence: ${r.evidence}`, `replay: ${r.replay}`].filter(Boolean).join('\n  ');
+  return [`[${r.requirement}] ${r.message}`, r.finding, `evidence: ${r.evidence}`, `replay: ${r.replay}`].filter(Boolean).join('\n  ');
 }
 
 /**
