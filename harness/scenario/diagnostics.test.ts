@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunOptions, RunResult } from '../cluster/exec.ts';
 import type { Cluster } from '../cluster/provider.ts';
-import { collectDiagnostics, defaultDiagnosticsDir, filterEventsByNamespace, parseAuditLog, readAuditTail, slugify, tailAuditLines } from './diagnostics.ts';
+import { collectDiagnostics, defaultDiagnosticsDir, filterEventsByNamespace, parseAuditLog, readAuditTail, slugify, stripAnsi, tailAuditLines } from './diagnostics.ts';
 
 const ev = (i: number) => JSON.stringify({ kind: 'Event', auditID: `a${i}`, verb: 'get', requestURI: `/api/v1/x/${i}` });
 
@@ -37,6 +37,10 @@ describe('pure parts', () => {
     expect(slugify('***')).toBe('diagnostics');
     expect(slugify('x'.repeat(100))).toHaveLength(60);
     expect(defaultDiagnosticsDir('Canary failed', new Date('2026-12-01T08:12:40.123Z'), '/ev/live-results')).toBe('/ev/live-results/diagnostics/2026-12-01T08-12-40-123Z-canary-failed');
+  });
+
+  it('strips terminal colour escapes (Kyverno logs)', () => {
+    expect(stripAnsi('\x1b[90m2026-12-01T09:06:14Z\x1b[0m \x1b[34mTRC\x1b[0m version')).toBe('2026-12-01T09:06:14Z TRC version');
   });
 
   it('events: header and the given namespaces only; every row without a filter', () => {
@@ -84,7 +88,7 @@ describe('collectDiagnostics with a fake cluster', () => {
     [/^get pod -n cde-frontend attacker -o jsonpath=\{\.spec\.nodeName\}$/, { stdout: 'pci-x-worker2' }],
     [/^logs -n kube-system -l k8s-app=calico-node -c calico-node --tail=300 --prefix/, { stdout: '[pod/calico-node-a/calico-node] felix: policy programmed' }],
     [/^get pods -n kube-system -l k8s-app=calico-node --field-selector spec\.nodeName=pci-x-worker2/, { stdout: 'calico-node-b' }],
-    [/^logs -n kube-system calico-node-b -c calico-node --tail=1000$/, { stdout: 'felix: dropped packet' }],
+    [/^logs -n kube-system calico-node-b -c calico-node --tail=1000$/, { stdout: '\x1b[31mfelix: dropped packet\x1b[0m' }],
     [/^logs -n kyverno -l app\.kubernetes\.io\/component=admission-controller --tail=200/, new Error('connection refused')],
   ];
 

@@ -60,6 +60,12 @@ export function defaultDiagnosticsDir(reason: string, now = new Date(), base = l
   return join(base, 'diagnostics', `${stampOf(now)}-${slugify(reason)}`);
 }
 
+/** Terminal colour/cursor escapes removed (Kyverno logs with colour even when piped). */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+}
+
 /** File-name-safe part (`cde-frontend`, `payment-api-7c9f`). */
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
@@ -144,7 +150,9 @@ export async function collectDiagnostics(cluster: Cluster, opts: DiagnosticsOpti
   const write = (name: string, text: string) => {
     try {
       const p = join(dir, name);
-      writeFileSync(p, redactCredentials(text.endsWith('\n') ? text : `${text}\n`));
+      // Kyverno logs in colour: strip terminal escapes, keep the text.
+      const plain = stripAnsi(text);
+      writeFileSync(p, redactCredentials(plain.endsWith('\n') ? plain : `${plain}\n`));
       written.push(p);
     } catch (e) {
       errors.push(`${name}: not written: ${(e as Error).message}`);
