@@ -9,11 +9,13 @@
  * kind + name, and throws if the target is missing, so a renamed object can
  * never turn a mutant into a silent no-op.
  */
-import { parse, stringify } from 'yaml';
 
-// Parsed YAML: shapes vary per kind, so mutants work on untyped documents.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Doc = any;
+import { MUTANTS_AUDIT } from './mutants/audit.ts';
+import { type Doc, find, without, rule, dnsRule, container, podSpec, auditRule, hasResource, kubeadmPatch, isCdeWorker, isControlPlane, NS, NP_FRONT, NP_PROC, NP_STORE, RBAC, KYV, KYV_GEN, KYV_VERIFY, WL, AUDIT, ENC, KIND, KYV_POLICY } from './mutants/helpers.ts';
+import { MUTANTS_KYVERNO } from './mutants/kyverno.ts';
+import { MUTANTS_NETWORK } from './mutants/network.ts';
+import { MUTANTS_POD_SECURITY } from './mutants/pod-security.ts';
+import { MUTANTS_RBAC } from './mutants/rbac.ts';
 
 export interface Mutant {
   id: string;
@@ -27,86 +29,7 @@ export interface Mutant {
   mutate: (docs: Doc[]) => Doc[];
 }
 
-// ---------- helpers: find a document or fail loudly ----------
-
-function find(docs: Doc[], kind: string, name: string, namespace?: string): Doc {
-  const d = docs.find(
-    (x) => x?.kind === kind && x?.metadata?.name === name && (namespace === undefined || x?.metadata?.namespace === namespace),
-  );
-  if (!d) throw new Error(`mutant target ${kind} ${namespace ? `${namespace}/` : ''}${name} not found`);
-  return d;
-}
-
-function without(docs: Doc[], kind: string, name: string, namespace?: string): Doc[] {
-  const target = find(docs, kind, name, namespace);
-  return docs.filter((d) => d !== target);
-}
-
-function rule(policy: Doc, name: string): Doc {
-  const r = (policy.spec?.rules ?? []).find((x: Doc) => x?.name === name);
-  if (!r) throw new Error(`mutant target rule ${name} not found in ${policy.metadata?.name}`);
-  return r;
-}
-
-/** The DNS egress rule (the one opening port 53) of a NetworkPolicy. */
-function dnsRule(policy: Doc): Doc {
-  const r = (policy.spec?.egress ?? []).find((x: Doc) => x.ports?.some((p: Doc) => p.port === 53));
-  if (!r) throw new Error(`mutant target DNS egress rule not found in ${policy.metadata?.name}`);
-  return r;
-}
-
-function container(deploy: Doc, index = 0): Doc {
-  const c = deploy.spec?.template?.spec?.containers?.[index];
-  if (!c) throw new Error(`mutant target container ${index} not found in ${deploy.metadata?.name}`);
-  return c;
-}
-
-function podSpec(deploy: Doc): Doc {
-  const s = deploy.spec?.template?.spec;
-  if (!s) throw new Error(`mutant target pod template not found in ${deploy.metadata?.name}`);
-  return s;
-}
-
-/** The audit rule at `index` after checking it is the one we mean (rules have no names). */
-function auditRule(policy: Doc, predicate: (r: Doc) => boolean, what: string): Doc {
-  const r = (policy.rules ?? []).find(predicate);
-  if (!r) throw new Error(`mutant target audit rule (${what}) not found`);
-  return r;
-}
-
-const hasResource = (r: Doc, res: string) => (r.resources ?? []).some((g: Doc) => (g.resources ?? []).includes(res));
-
-/** Rewrite the embedded kubeadm patch of `kind` on the node matching `pick`. */
-function kubeadmPatch(cluster: Doc, pick: (node: Doc) => boolean, kind: string, edit: (patch: Doc) => void): void {
-  const node = (cluster.nodes ?? []).find(pick);
-  if (!node) throw new Error('mutant target kind node not found');
-  const patches: string[] = node.kubeadmConfigPatches ?? [];
-  const i = patches.findIndex((p) => parse(p)?.kind === kind);
-  if (i < 0) throw new Error(`mutant target kubeadm ${kind} patch not found`);
-  const patch = parse(patches[i]!);
-  edit(patch);
-  patches[i] = stringify(patch);
-}
-
-const isCdeWorker = (n: Doc) => n.role === 'worker' && (n.kubeadmConfigPatches ?? []).some((p: string) => p.includes('pci-scope'));
-const isControlPlane = (n: Doc) => n.role === 'control-plane';
-
-const NS = 'cluster/00-namespaces.yaml';
-const NP_FRONT = 'cluster/10-networkpolicies-cde-frontend.yaml';
-const NP_PROC = 'cluster/10-networkpolicies-cde-processing.yaml';
-const NP_STORE = 'cluster/10-networkpolicies-cde-storage.yaml';
-const RBAC = 'cluster/20-rbac.yaml';
-const KYV = 'cluster/30-kyverno-cde-pod-security.yaml';
-const KYV_GEN = 'cluster/31-kyverno-generate-default-deny.yaml';
-const KYV_VERIFY = 'cluster/32-kyverno-verify-images.yaml';
-const WL = 'cluster/40-workloads.yaml';
-const AUDIT = 'control-plane/audit-policy.yaml';
-const ENC = 'control-plane/encryption-config.yaml';
-const KIND = 'kind/pci-calico.yaml';
-
-const KYV_POLICY = 'cde-pod-security-requirements';
-
-export const MUTANTS: Mutant[] = [
+const CORE_MUTANTS: Mutant[] = [
   // ================= network (Requirement 1) =================
   {
     id: 'net-default-deny-only-frontend',
@@ -850,3 +773,6 @@ export const MUTANTS: Mutant[] = [
     },
   },
 ];
+
+/** Every mutant: the core list here, and one file per area under mutants/. */
+export const MUTANTS: Mutant[] = [...CORE_MUTANTS, ...MUTANTS_NETWORK, ...MUTANTS_POD_SECURITY, ...MUTANTS_KYVERNO, ...MUTANTS_RBAC, ...MUTANTS_AUDIT];
