@@ -6,6 +6,12 @@ export interface PolicyIssue {
   message: string;
   /** true: the apiserver drops the field and logs "falling back to lenient decoding"; false: it refuses the policy. */
   lenient: boolean;
+  /**
+   * Which upstream code refuses it: `validation` (pkg/apis/audit/validation ValidatePolicy), `decode`
+   * (the decoder: a field of the wrong type, an unknown field), `reader` (pkg/audit/policy/reader.go,
+   * which refuses a policy with 0 rules that ValidatePolicy itself accepts).
+   */
+  origin: 'validation' | 'decode' | 'reader';
 }
 
 // audit.k8s.io/v1 field names (k8s.io/apiserver/pkg/apis/audit/v1/types.go).
@@ -25,7 +31,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 function unknownFields(v: Record<string, unknown>, known: Set<string>, path: (string | number)[], where: string, out: PolicyIssue[]) {
   for (const k of Object.keys(v)) {
     if (!known.has(k)) {
-      out.push({ path: [...path, k], lenient: true, message: `unknown field "${k}" in ${where}: strict decoding fails, the apiserver logs "falling back to lenient decoding" and silently DROPS it` });
+      out.push({ path: [...path, k], lenient: true, origin: 'decode', message: `unknown field "${k}" in ${where}: strict decoding fails, the apiserver logs "falling back to lenient decoding" and silently DROPS it` });
     }
   }
 }
@@ -33,7 +39,7 @@ function unknownFields(v: Record<string, unknown>, known: Set<string>, path: (st
 function stringList(v: unknown, path: (string | number)[], what: string, out: PolicyIssue[]): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
-    out.push({ path, lenient: false, message: `${what} must be a list of strings; the apiserver cannot decode the policy` });
+    out.push({ path, lenient: false, origin: 'decode', message: `${what} must be a list of strings; the apiserver cannot decode the policy` });
     return [];
   }
   return v as string[];
@@ -41,7 +47,7 @@ function stringList(v: unknown, path: (string | number)[], what: string, out: Po
 
 function stages(v: unknown, path: (string | number)[], out: PolicyIssue[]) {
   stringList(v, path, 'omitStages', out).forEach((s, i) => {
-    if (!(STAGES as readonly string[]).includes(s)) out.push({ path: [...path, i], lenient: false, message: `unknown stage "${s}" (allowed: ${STAGES.join(', ')})` });
+    if (!(STAGES as readonly string[]).includes(s)) out.push({ path: [...path, i], lenient: false, origin: 'validation', message: `unknown stage "${s}" (allowed: ${STAGES.join(', ')})` });
   });
 }
 
@@ -58,60 +64,60 @@ export function strictPolicyIssues(doc: Record<string, unknown>): PolicyIssue[] 
   if (isObj(doc.metadata)) unknownFields(doc.metadata, OBJECT_META_FIELDS, ['metadata'], 'metadata', out);
   stages(doc.omitStages, ['omitStages'], out);
   if (doc.omitManagedFields !== undefined && typeof doc.omitManagedFields !== 'boolean') {
-    out.push({ path: ['omitManagedFields'], lenient: false, message: 'omitManagedFields must be a boolean' });
+    out.push({ path: ['omitManagedFields'], lenient: false, origin: 'decode', message: 'omitManagedFields must be a boolean' });
   }
   if (!Array.isArray(doc.rules) || doc.rules.length === 0) {
-    out.push({ path: ['rules'], lenient: false, message: 'the policy has no rules: the apiserver refuses to load it ("loaded illegal policy with 0 rules")' });
+    out.push({ path: ['rules'], lenient: false, origin: 'reader', message: 'the policy has no rules: the apiserver refuses to load it ("loaded illegal policy with 0 rules")' });
     return out;
   }
   doc.rules.forEach((rule, i) => {
     const p = ['rules', i];
     if (!isObj(rule)) {
-      out.push({ path: p, lenient: false, message: `rule ${i} is not a mapping` });
+      out.push({ path: p, lenient: false, origin: 'decode', message: `rule ${i} is not a mapping` });
       return;
     }
     unknownFields(rule, RULE_FIELDS, p, `rule ${i}`, out);
     const level = rule.level;
-    if (level === undefined || level === '') out.push({ path: [...p, 'level'], lenient: false, message: `rule ${i} has no level (required)` });
+    if (level === undefined || level === '') out.push({ path: [...p, 'level'], lenient: false, origin: 'validation', message: `rule ${i} has no level (required)` });
     else if (typeof level !== 'string' || !(LEVELS as readonly string[]).includes(level)) {
-      out.push({ path: [...p, 'level'], lenient: false, message: `rule ${i} level "${String(level)}" is not one of ${LEVELS.join(', ')}` });
+      out.push({ path: [...p, 'level'], lenient: false, origin: 'validation', message: `rule ${i} level "${String(level)}" is not one of ${LEVELS.join(', ')}` });
     }
     for (const f of ['users', 'userGroups', 'verbs', 'namespaces'] as const) stringList(rule[f], [...p, f], f, out);
     stages(rule.omitStages, [...p, 'omitStages'], out);
     if (rule.omitManagedFields !== undefined && typeof rule.omitManagedFields !== 'boolean') {
-      out.push({ path: [...p, 'omitManagedFields'], lenient: false, message: 'omitManagedFields must be a boolean' });
+      out.push({ path: [...p, 'omitManagedFields'], lenient: false, origin: 'decode', message: 'omitManagedFields must be a boolean' });
     }
     const urls = stringList(rule.nonResourceURLs, [...p, 'nonResourceURLs'], 'nonResourceURLs', out);
     urls.forEach((u, j) => {
       if (u === '*') return;
-      if (!u.startsWith('/')) out.push({ path: [...p, 'nonResourceURLs', j], lenient: false, message: `non-resource URL "${u}" must begin with "/"` });
-      if (u !== '' && u.slice(0, -1).includes('*')) out.push({ path: [...p, 'nonResourceURLs', j], lenient: false, message: `non-resource URL "${u}": "*" may only be the final character` });
+      if (!u.startsWith('/')) out.push({ path: [...p, 'nonResourceURLs', j], lenient: false, origin: 'validation', message: `non-resource URL "${u}" must begin with "/"` });
+      if (u !== '' && u.slice(0, -1).includes('*')) out.push({ path: [...p, 'nonResourceURLs', j], lenient: false, origin: 'validation', message: `non-resource URL "${u}": "*" may only be the final character` });
     });
     const resources = rule.resources;
     const hasResources = Array.isArray(resources) && resources.length > 0;
     const hasNamespaces = Array.isArray(rule.namespaces) && rule.namespaces.length > 0;
     if (urls.length > 0 && (hasResources || hasNamespaces)) {
-      out.push({ path: [...p, 'nonResourceURLs'], lenient: false, message: 'rules cannot apply to both regular resources and non-resource URLs' });
+      out.push({ path: [...p, 'nonResourceURLs'], lenient: false, origin: 'validation', message: 'rules cannot apply to both regular resources and non-resource URLs' });
     }
     if (resources === undefined || resources === null) return;
     if (!Array.isArray(resources)) {
-      out.push({ path: [...p, 'resources'], lenient: false, message: 'resources must be a list of {group, resources, resourceNames}' });
+      out.push({ path: [...p, 'resources'], lenient: false, origin: 'decode', message: 'resources must be a list of {group, resources, resourceNames}' });
       return;
     }
     resources.forEach((gr, j) => {
       const gp = [...p, 'resources', j];
       if (!isObj(gr)) {
-        out.push({ path: gp, lenient: false, message: 'each resources entry must be a mapping {group, resources, resourceNames}' });
+        out.push({ path: gp, lenient: false, origin: 'decode', message: 'each resources entry must be a mapping {group, resources, resourceNames}' });
         return;
       }
       unknownFields(gr, GROUP_RESOURCE_FIELDS, gp, `rule ${i} resources[${j}]`, out);
-      if (gr.group !== undefined && typeof gr.group !== 'string') out.push({ path: [...gp, 'group'], lenient: false, message: 'group must be a string' });
+      if (gr.group !== undefined && typeof gr.group !== 'string') out.push({ path: [...gp, 'group'], lenient: false, origin: 'decode', message: 'group must be a string' });
       if (typeof gr.group === 'string' && gr.group !== '' && !DNS_SUBDOMAIN.test(gr.group)) {
-        out.push({ path: [...gp, 'group'], lenient: false, message: `group "${gr.group}" is not a DNS subdomain (write the group without version, e.g. rbac.authorization.k8s.io)` });
+        out.push({ path: [...gp, 'group'], lenient: false, origin: 'validation', message: `group "${gr.group}" is not a DNS subdomain (write the group without version, e.g. rbac.authorization.k8s.io)` });
       }
       const rs = stringList(gr.resources, [...gp, 'resources'], 'resources', out);
       const names = stringList(gr.resourceNames, [...gp, 'resourceNames'], 'resourceNames', out);
-      if (names.length > 0 && rs.length === 0) out.push({ path: [...gp, 'resourceNames'], lenient: false, message: 'using resourceNames requires at least one resource' });
+      if (names.length > 0 && rs.length === 0) out.push({ path: [...gp, 'resourceNames'], lenient: false, origin: 'validation', message: 'using resourceNames requires at least one resource' });
     });
   });
   return out;
