@@ -135,7 +135,8 @@ describe('pod-security analyzer', () => {
     const text = f.map((r) => r.message).join('\n');
     expect(text).toContain('capabilities.drop must include ALL');
     expect(text).toContain('capability NET_ADMIN may not be added');
-    expect(text).toContain('capability NET_ADMIN is not in the baseline set');
+    // From v1.22 capabilities_restricted replaces capabilities_baseline (registry.go OverrideCheckIDs): reported once.
+    expect(text).not.toContain('is not in the baseline set');
     expect(text).toContain('allowPrivilegeEscalation must be false');
   });
 
@@ -150,7 +151,8 @@ describe('pod-security analyzer', () => {
       }),
     );
     const ids = f.map((r) => /check (\w+)\)/.exec(r.message)?.[1]).sort();
-    expect(ids).toEqual(['hostNamespaces', 'hostPathVolumes', 'hostPorts', 'restrictedVolumes', 'sysctls']);
+    // restrictedVolumes replaces hostPathVolumes at restricted, as upstream reports it.
+    expect(ids).toEqual(['hostNamespaces', 'hostPorts', 'restrictedVolumes', 'sysctls']);
   });
 
   it('PSA version latest fails namespace-labels', () => {
@@ -195,3 +197,94 @@ describe('scope label', () => {
     expect(f.some((r) => r.requirement === '2.2.1' && /lacks the scope label pci-scope=in-scope/.test(r.message))).toBe(true);
   });
 });
+
+describe('upstream semantics (k8s.io/pod-security-admission v0.34)', () => {
+  const tools = (d: Record<string, Doc[]>) => ((d['w.yaml'] as Doc[])[2] as Doc).spec.jobTemplate.spec.template.spec;
+  const toolsNs = (d: Record<string, Doc[]>) => (d['ns.yaml'] as Doc[])[1] as Doc;
+
+  it('hostProbesAndHostLifecycle (v1.34): a probe or lifecycle handler aimed at a host fails baseline', () => {
+    const f = fails(
+      run((d) => {
+        const c = podSpec(d).containers[0];
+        c.livenessProbe = { httpGet: { host: '169.254.169.254', path: '/latest/meta-data/', port: 80 } };
+        c.lifecycle = { preStop: { tcpSocket: { host: '10.0.0.1', port: 22 } } };
+      }),
+    );
+    expect(f.map((r) => r.message)).toEqual([
+      expect.stringContaining('livenessProbe.httpGet.host 169.254.169.254 is forbidden'),
+      expect.stringContaining('lifecycle.preStop.tcpSocket.host 10.0.0.1 is forbidden'),
+    ]);
+    expect(f[0]?.message).toContain('check hostProbesAndHostLifecycle');
+    expect(f[0]?.line).toBeGreaterThan(1);
+    // An empty host is the pod's own IP: allowed.
+    expect(fails(run((d) => (podSpec(d).containers[0].readinessProbe = { httpGet: { host: '', port: 9443 } })))).toEqual([]);
+  });
+
+  it('the probe host check exists only from v1.34: a namespace pinned at v1.33 admits it', () => {
+    const probe = (d: Record<string, Doc[]>) => (tools(d).containers[0].livenessProbe = { tcpSocket: { host: '169.254.169.254', port: 80 } });
+    expect(fails(run(probe)).map((r) => r.check)).toEqual(['pod-security.enforced']);
+    const f = fails(
+      run((d) => {
+        probe(d);
+        toolsNs(d).metadata.labels['pod-security.kubernetes.io/enforce-version'] = 'v1.33';
+      }),
+    );
+    expect(f).toEqual([]);
+  });
+
+  it('a volume with no source is defaulted to emptyDir by the apiserver: allowed under restricted', () => {
+    expect(fails(run((d) => podSpec(d).volumes.push({ name: 'scratch' })))).toEqual([]);
+    // ... but a real source is still judged (nfs is not in the restricted list).
+    const f = fails(run((d) => podSpec(d).volumes.push({ name: 'share', nfs: { server: 'nfs', path: '/' } })));
+    expect(f[0]?.message).toContain('volume share uses nfs volume type');
+  });
+
+  it('image volumes are allowed under restricted', () => {
+    expect(fails(run((d) => podSpec(d).volumes.push({ name: 'model', image: { reference: 'registry.local/model:1' } })))).toEqual([]);
+  });
+
+  it('an empty AppArmor annotation is allowed; unconfined is not', () => {
+    const ann = (v: string) => (d: Record<string, Doc[]>) => (deploy(d).spec.template.metadata.annotations = { 'container.apparmor.security.beta.kubernetes.io/app': v });
+    expect(fails(run(ann('')))).toEqual([]);
+    expect(fails(run(ann('unconfined')))[0]?.message).toContain('check appArmorProfile');
+  });
+
+  it('enforce-version decides the rules: a sysctl safe from v1.29 is rejected in a namespace pinned at v1.28', () => {
+    const sysctl = (d: Record<string, Doc[]>) => (tools(d).securityContext = { sysctls: [{ name: 'net.ipv4.tcp_keepalive_time', value: '600' }] });
+    expect(fails(run(sysctl))).toEqual([]); // tools has no version label: latest = v1.34
+    const f = fails(
+      run((d) => {
+        sysctl(d);
+        toolsNs(d).metadata.labels['pod-security.kubernetes.io/enforce-version'] = 'v1.28';
+      }),
+    );
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ check: 'pod-security.enforced', requirement: '2.2.1', object: 'CronJob/tools/report' });
+    expect(f[0]?.message).toContain('enforces baseline v1.28');
+  });
+
+  it('restricted at v1.21 has no capabilities rule, v1.22 has; runAsUser arrives in v1.23', () => {
+    const setup = (version: string) => (d: Record<string, Doc[]>) => {
+      toolsNs(d).metadata.labels['pod-security.kubernetes.io/enforce'] = 'restricted';
+      toolsNs(d).metadata.labels['pod-security.kubernetes.io/enforce-version'] = version;
+      tools(d).securityContext = { runAsNonRoot: true, runAsUser: 0, seccompProfile: { type: 'RuntimeDefault' } };
+      tools(d).containers[0].securityContext = { allowPrivilegeEscalation: false };
+    };
+    const ids = (version: string) => fails(run(setup(version))).map((r) => /\(check (\w+)\)/.exec(r.message)?.[1]);
+    expect(ids('v1.21')).toEqual([]);
+    expect(ids('v1.22')).toEqual(['capabilities_restricted']);
+    expect(ids('v1.23').sort()).toEqual(['capabilities_restricted', 'runAsUser']);
+  });
+
+  it('latest, a malformed version and a version newer than v1.34 all mean v1.34; a malformed level means restricted', () => {
+    const probe = (version: string) => (d: Record<string, Doc[]>) => {
+      tools(d).containers[0].livenessProbe = { tcpSocket: { host: '169.254.169.254', port: 80 } };
+      toolsNs(d).metadata.labels['pod-security.kubernetes.io/enforce-version'] = version;
+    };
+    for (const v of ['latest', 'v1.40', '1.34', 'v1.034']) expect(fails(run(probe(v))).map((r) => r.check), v).toEqual(['pod-security.enforced']);
+    const f = fails(run((d) => (toolsNs(d).metadata.labels['pod-security.kubernetes.io/enforce'] = 'Baseline')));
+    expect(f.length).toBeGreaterThan(0);
+    expect(f[0]?.message).toContain('admission enforces restricted');
+  });
+});
+
