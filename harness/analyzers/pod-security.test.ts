@@ -162,6 +162,12 @@ describe('pod-security analyzer', () => {
     expect(f[0]?.message).toContain('enforce-version is "latest"');
   });
 
+  it('a malformed version label (v1.034) is not a pin: admission reads it as latest', () => {
+    const f = fails(run((d) => (ns(d).metadata.labels['pod-security.kubernetes.io/audit-version'] = 'v1.034')));
+    expect(f).toHaveLength(1);
+    expect(f[0]?.message).toContain('audit-version is "v1.034" (malformed, so admission uses latest');
+  });
+
   it('enforce baseline, audit label missing', () => {
     const f = fails(
       run((d) => {

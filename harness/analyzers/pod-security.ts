@@ -23,7 +23,6 @@ export { evaluatePodSecurity, parseVersion, LATEST_MINOR } from './pod-security/
 const REQ = '2.2.1';
 const PREFIX = 'pod-security.kubernetes.io/';
 const LEVELS = new Set(['privileged', 'baseline', 'restricted']);
-const PINNED = /^v1\.\d+$/;
 
 export const podSecurityAnalyzer: Analyzer = {
   area: 'pod-security',
@@ -65,7 +64,8 @@ function namespaceLabelResults(set: ManifestSet): CheckResult[] {
       const version = labels[`${PREFIX}${mode}-version`];
       if (level !== 'restricted') problems.push(`${PREFIX}${mode} is ${level === undefined ? 'missing' : `"${level}"`} (must be restricted)`);
       if (version === undefined) problems.push(`${PREFIX}${mode}-version is missing (defaults to latest: the standard would change under you on upgrade)`);
-      else if (!PINNED.test(version)) problems.push(`${PREFIX}${mode}-version is "${version}" (pin a concrete version such as ${want ?? 'v1.34'})`);
+      else if (version === 'latest' || parseVersion(version).error)
+        problems.push(`${PREFIX}${mode}-version is "${version}" (${version === 'latest' ? '' : 'malformed, so admission uses latest; '}pin a concrete version such as ${want ?? 'v1.34'})`);
       else if (want && version !== want) problems.push(`${PREFIX}${mode}-version is ${version} but the ScopeDeclaration pins ${want}`);
       const path = ['metadata', 'labels', ...(labels[`${PREFIX}${mode}`] === undefined ? [] : [`${PREFIX}${mode}`])];
       out.push(
