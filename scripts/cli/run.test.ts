@@ -11,7 +11,7 @@ import type { VitestOutcome } from '../../harness/report/vitest-outcome.ts';
 import { readLiveResults, recordLiveResults } from '../../harness/scenario/sink.ts';
 import { classifyVitestFailure, runVerdict, type VitestFailures } from './exit-codes.ts';
 import { execa } from 'execa';
-import { FILES, readVitestOutcome, renderSummaryMd, vitestArgs, vitestEnv, vitestFailures, writeCheckFiles, writeLiveFiles } from './run.ts';
+import { FILES, readVitestOutcome, renderSummaryMd, unmappedLivePairs, vitestArgs, vitestEnv, vitestFailures, writeCheckFiles, writeLiveFiles } from './run.ts';
 import { REPO_ROOT } from './paths.ts';
 
 const OFFLINE_FAIL: CheckResult = { ...OFFLINE_PASS, status: 'fail' };
@@ -98,6 +98,11 @@ describe('vitest outcome → failures', () => {
         { name: 'unhandled error', messages: ['Error: late'] },
       ],
     });
+  });
+
+  it('flags live results under a requirement their check does not declare (a harness bug, not a verdict)', () => {
+    expect(unmappedLivePairs([live(), LIVE_INCONCLUSIVE])).toEqual([]);
+    expect(unmappedLivePairs([live({ requirement: '9.9.9' }), live({ check: 'live.nope' })])).toEqual(['1.3.1 live.nope', '9.9.9 live.network.matrix']);
   });
 
   it('the vitest child runs only the live project and writes live results into the evidence package', () => {

@@ -14,6 +14,7 @@ import { renderSarif } from '../../harness/report/sarif.ts';
 import { summarize, type Summary } from '../../harness/report/summary.ts';
 import { renderText } from '../../harness/report/text.ts';
 import type { VitestOutcome } from '../../harness/report/vitest-outcome.ts';
+import { LIVE_CHECKS } from '../../harness/scenario/checks.ts';
 import type { LiveResult } from '../../harness/scenario/result.ts';
 import { readLiveResults } from '../../harness/scenario/sink.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
@@ -107,6 +108,16 @@ export function vitestFailures(o: VitestOutcome): VitestFailures {
   };
 }
 
+/**
+ * `requirement check` pairs of live results that harness/scenario/checks.ts
+ * (and so the control map) does not declare: a harness bug to fix, shown in
+ * summary.md and on stderr; not a verdict on the manifests.
+ */
+export function unmappedLivePairs(results: ReadonlyArray<{ check: string; requirement: string }>): string[] {
+  const known = new Set(Object.entries(LIVE_CHECKS).flatMap(([id, reqs]) => reqs.map((r) => `${r} ${id}`)));
+  return [...new Set(results.map((r) => `${r.requirement} ${r.check}`))].filter((p) => !known.has(p)).sort();
+}
+
 interface Meta {
   manifests: string;
   manifestsDir: string;
@@ -163,8 +174,16 @@ export interface SummaryInput {
 }
 
 export function renderSummaryMd(s: SummaryInput): string {
+  const unmapped = s.live ? unmappedLivePairs(s.live.summary.requirements.flatMap((r) => r.results)) : [];
   const liveBlock = s.live
-    ? [renderLiveMarkdown(s.live.summary), '', '### What vitest ran', '', ...vitestLines(s.live.outcome)]
+    ? [
+        renderLiveMarkdown(s.live.summary),
+        ...(unmapped.length ? ['', `**Harness warning**: live results name requirement/check pairs the control map does not declare (harness/scenario/checks.ts, manifests/spec/controls.yaml): ${unmapped.join('; ')}.`] : []),
+        '',
+        '### What vitest ran',
+        '',
+        ...vitestLines(s.live.outcome),
+      ]
     : [s.liveNotRun ?? 'not run'];
   return [
     `# PCI DSS v4.0 evidence — pci-harness ${VERSION}`,
@@ -251,6 +270,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       // Redacted before rendering: reports truncate evidence, and a cut PEM block must not escape the patterns.
       liveResults = redactValue(readLiveResults(env.PCI_LIVE_RESULTS!));
       live = { summary: writeLiveFiles(out, liveResults, titles, meta, outcome), outcome };
+      const unmapped = unmappedLivePairs(liveResults);
+      if (unmapped.length) process.stderr.write(`pci-harness run: warning: live results under requirements their check does not declare (harness/scenario/checks.ts): ${unmapped.join('; ')}\n`);
     }
   }
 
