@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { deleteOnInterrupt, destroyCluster, forgetOnInterrupt, isShuttingDown, recordRun } from '../cleanup.ts';
-import { run, type RunOptions } from '../exec.ts';
+import { CommandError, run, type RunOptions } from '../exec.ts';
 import { cacheDir, clusterWorkDir, REPO_ROOT } from '../paths.ts';
 import type { Progress } from '../progress.ts';
 import { assertHarnessName, type Cluster, type ClusterProvider, type ClusterSpec } from '../provider.ts';
@@ -60,15 +60,21 @@ export class KindProvider implements ClusterProvider {
         ? await progress.step(`bake ${preload.length} images into the node image`, () => bakedNodeImage(images.nodeImage, preload, (l) => progress.log(l)))
         : images.nodeImage;
     await progress.step('docker network', () => ensureNetwork(name, name));
-    await progress.step(`kind create cluster (${spec.layout})`, () =>
-      run(
-        images.kindBinary,
-        // --retain: on failure the nodes stay for `collectLogs`; boot's failure rule deletes them after.
-        ['create', 'cluster', '--name', name, '--image', nodeImage, '--config', rendered.kindConfigPath, '--kubeconfig', kubeconfigPath, '--retain'],
-        // A per-cluster network, labelled by us, so `down` can remove it without touching kind's shared one.
-        { env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: name } },
-      ),
-    );
+    await progress.step(`kind create cluster (${spec.layout})`, async () => {
+      try {
+        await run(
+          images.kindBinary,
+          // --retain: on failure the nodes stay for `collectLogs`; boot's failure rule deletes them after.
+          ['create', 'cluster', '--name', name, '--image', nodeImage, '--config', rendered.kindConfigPath, '--kubeconfig', kubeconfigPath, '--retain'],
+          // A per-cluster network, labelled by us, so `down` can remove it without touching kind's shared one.
+          { env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: name } },
+        );
+      } catch (e) {
+        // kind's own one-line reason comes before kubeadm's stack trace, which is all the output's tail shows.
+        const reason = e instanceof CommandError ? /^ERROR: .*$/m.exec(e.stderr)?.[0] : undefined;
+        throw reason ? new Error(`kind create cluster: ${reason.slice(0, 600)}`, { cause: e }) : e;
+      }
+    });
     const kubeClient = new KubeConfig();
     kubeClient.loadFromFile(kubeconfigPath);
     const kubectl = (args: string[], opts?: RunOptions) => run(images.kubectlBinary, ['--kubeconfig', kubeconfigPath, ...args], opts);
