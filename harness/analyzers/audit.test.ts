@@ -66,7 +66,10 @@ describe('auditAnalyzer on a good policy', () => {
     for (const c of ['audit.levels', 'audit.no-secret-bodies', 'audit.strict-decoding', 'audit.dead-rules', 'audit.wired']) {
       expect(rs.some((r) => r.check === c && r.status === 'pass'), c).toBe(true);
     }
-    expect(rs.filter((r) => r.check === 'audit.levels' && r.status === 'pass')).toHaveLength(8);
+    expect(rs.filter((r) => r.check === 'audit.levels' && r.status === 'pass' && r.message.startsWith('case '))).toHaveLength(11);
+    // the table covers admins and components; every admin request shape is logged
+    expect(rs.filter((r) => r.check === 'audit.levels' && r.requirement === '10.2.1.2' && r.message.startsWith('the audit expectations cover'))).toHaveLength(3);
+    expect(rs.find((r) => r.message.startsWith('every administrative request tried is logged'))?.message).toMatch(/by \d+ privileged identities: cluster admin in system:masters/);
     expect(rs.find((r) => r.check === 'audit.wired')?.message).toContain('= 1100 MB');
   });
 });
@@ -138,6 +141,55 @@ describe('auditAnalyzer catches other weakenings', () => {
     expect(fails(noExp, 'audit.levels')[0]?.message).toContain('no AuditExpectations');
     const noPolicy = await auditAnalyzer.run(setFromTexts({ 'kind/cluster.yaml': kind }), {});
     expect(fails(noPolicy, 'audit.levels')[0]?.message).toContain('no audit.k8s.io/v1 Policy');
+  });
+});
+
+describe('audit.levels: administrators\' actions (10.2.1.2)', () => {
+  const adminFails = (rs: CheckResult[]) => fails(rs, 'audit.levels').filter((r) => r.requirement === '10.2.1.2' && r.message.startsWith("administrators' actions are not logged"));
+  const first = (rule: string) => good.replace('rules:\n', `rules:\n${rule}`);
+  it('a None rule for system:masters fails, naming the rule and the identity', async () => {
+    const rs = await run(first('  - level: None\n    userGroups: ["system:masters"]\n'));
+    const f = adminFails(rs);
+    expect(f).toHaveLength(1);
+    expect(f[0]?.message).toContain('cluster admin in system:masters');
+    expect(f[0]?.message).toContain('rule 0 (control-plane/audit-policy.yaml:');
+    expect(f[0]?.line).toBe(6);
+    // and the table case for the system:masters admin fails too
+    expect(fails(rs, 'audit.levels').some((r) => r.message.startsWith('case "cluster admin (system:masters) deletes a secret"'))).toBe(true);
+  });
+  it('a None rule naming a human user fails even when the table never mentions them', async () => {
+    const f = adminFails(await run(first('  - level: None\n    users: ["carol"]\n    verbs: ["delete"]\n')));
+    expect(f[0]?.message).toMatch(/request shape\(s\) by user carol, named by a rule get level None, e\.g\. user carol \[system:authenticated\] delete /);
+  });
+  it('a None rule for every authenticated user outside health endpoints fails; health endpoints may be dropped', async () => {
+    expect(adminFails(await run(first('  - level: None\n    userGroups: ["system:authenticated"]\n    resources: [{ group: "" , resources: ["events"] }]\n')))[0]?.message).toContain('an admin known only as authenticated');
+    expect(adminFails(await run(first('  - level: None\n    userGroups: ["system:authenticated"]\n    nonResourceURLs: ["/healthz*", "/readyz*", "/livez*", "/version"]\n')))).toEqual([]);
+  });
+  it('an omitStages that leaves no event for admins fails', async () => {
+    const f = adminFails(await run(good.replace(/- level: Metadata\n$/, '- level: Metadata\n    omitStages: [ResponseComplete]\n')));
+    expect(f[0]?.message).toContain('omitStages [RequestReceived, ResponseComplete] leave no event');
+  });
+  it('a None rule keyed on a component identity does not silence an admin impersonating it (matched as the impersonator)', async () => {
+    expect(adminFails(await run(first('  - level: None\n    users: ["system:kube-controller-manager"]\n')))).toEqual([]);
+  });
+  it('a cluster-admin binding in the set adds its group to the identities probed and to the table coverage', async () => {
+    const binding = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: ops-admin }\nsubjects: [{ kind: Group, name: ops, apiGroup: rbac.authorization.k8s.io }]\nroleRef: { kind: ClusterRole, name: cluster-admin, apiGroup: rbac.authorization.k8s.io }\n';
+    const s2 = setFromTexts({ 'control-plane/audit-policy.yaml': first('  - level: None\n    userGroups: ["ops"]\n'), 'spec/audit-expectations.yaml': expectations, 'kind/cluster.yaml': kind, 'cluster/rbac.yaml': binding });
+    const f = adminFails(await auditAnalyzer.run(s2, {}));
+    expect(f[0]?.message).toContain('member of ops (ClusterRoleBinding/ops-admin → cluster-admin)');
+  });
+  it('a table without admin or component cases fails coverage', async () => {
+    const bare = expectations.split('    - name: cluster admin (system:masters)')[0]!;
+    const rs = await auditAnalyzer.run(setFromTexts({ 'control-plane/audit-policy.yaml': good, 'spec/audit-expectations.yaml': bare, 'kind/cluster.yaml': kind }), {});
+    const msgs = fails(rs, 'audit.levels').map((r) => r.message);
+    expect(msgs).toEqual([
+      expect.stringContaining('no logged case for a cluster admin in system:masters'),
+      expect.stringContaining('no logged case for a member of a group bound to cluster-admin (kubeadm:cluster-admins)'),
+    ]);
+    // the remaining component case (controller-manager's kube-system configmap write, Metadata) still counts; without it:
+    const noComponent = bare.replace(/    - name: other kube-system configmap write[\s\S]*?expectLevel: Metadata\n/, '');
+    const rs2 = await auditAnalyzer.run(setFromTexts({ 'control-plane/audit-policy.yaml': good, 'spec/audit-expectations.yaml': noComponent, 'kind/cluster.yaml': kind }), {});
+    expect(fails(rs2, 'audit.levels').map((r) => r.message)).toContainEqual(expect.stringContaining('no logged case for a component identity'));
   });
 });
 

@@ -1,10 +1,12 @@
 import type { Analyzer, CheckResult } from '../check/types.ts';
 import type { LoadedObject, ManifestSet } from '../manifests/types.ts';
+import { adminActions } from './audit/admin-actions.ts';
 import { deadRules } from './audit/dead-rules.ts';
 import { auditLevels } from './audit/levels.ts';
 import { noSecretBodies } from './audit/secret-bodies.ts';
 import { strictDecoding } from './audit/strict-check.ts';
 import { auditWired } from './audit/wired.ts';
+import { inScopeNamespaces } from './workloads.ts';
 
 export { evaluateAuditPolicy, decodeAuditPolicy, type AuditDecision, type AuditPolicy, type AuditRequest } from './audit/policy.ts';
 
@@ -16,7 +18,8 @@ export function auditPolicyDocuments(set: ManifestSet): LoadedObject[] {
 
 /**
  * Audit logging, offline: decode the Policy as the apiserver does (strict, then lenient),
- * evaluate it with upstream first-match semantics against the AuditExpectations, look for
+ * evaluate it with upstream first-match semantics against the AuditExpectations and against
+ * every request shape an administrator can send (10.2.1.2, audit/admin-actions.ts), look for
  * rules that leak credentials or can never match, and check the kind config wires it in.
  */
 export const auditAnalyzer: Analyzer = {
@@ -31,7 +34,7 @@ export const auditAnalyzer: Analyzer = {
       }
     }
     for (const p of policies) {
-      out.push(...strictDecoding(p), ...auditLevels(set, p), ...noSecretBodies(p), ...deadRules(p));
+      out.push(...strictDecoding(p), ...auditLevels(set, p), ...adminActions(set, p, inScopeNamespaces(set)), ...noSecretBodies(p), ...deadRules(p));
     }
     out.push(...auditWired(set));
     return out;
