@@ -93,7 +93,11 @@ describe('each weakening fails naming its requirement', () => {
 
   it('endPort range: inside admits, outside blocks, with a named port is rejected', () => {
     const withPorts = (ports: Doc[]) => run(build((d) => (find(d, PROC, 'card-processor').spec.ingress[0].ports = ports)));
-    expect(fails(withPorts([{ port: 9000, endPort: 9500 }]))).toEqual([]);
+    // inside the range: the flow is allowed; the other 500 ports of the range are over-permission (1.3.1), not a reachability failure
+    const inside = fails(withPorts([{ port: 9000, endPort: 9500 }]));
+    expect(inside.map((x) => `${x.check}[${x.requirement}]`)).toEqual(['netpol.over-permission[1.3.1]']);
+    expect(inside[0]?.message).toContain('port range 9000-9500/TCP admits 500 port(s) no declared flow uses (declared: 9443)');
+    expect(inside[0]?.file).toBe(PROC);
     expect(fails(withPorts([{ port: 9000, endPort: 9400 }])).some((x) => x.message.includes('no ingress rule'))).toBe(true);
     const bad = fails(withPorts([{ port: 'grpc', endPort: 9500 }]));
     expect(bad.find((x) => x.check === 'network.policy-valid')?.message).toContain('endPort may only be set with a numeric port');
@@ -138,9 +142,13 @@ describe('each weakening fails naming its requirement', () => {
     expect(r?.requirement).toBe('1.3.2');
     expect(r?.message).toContain('cde-frontend/payment-api → external:203.0.113.10');
     expect(r?.message).toContain('NetworkPolicy cde-frontend/egress-internet');
-    const closed = egressTo({ cidr: '0.0.0.0/0', except: ['203.0.113.0/24'] });
-    expect(fails(closed)).toEqual([]);
-    expect(closed.some((x) => x.check === 'network.ipblock' && x.status === 'pass')).toBe(true);
+    // excepting the internet address but not the pod network still reaches every pod (Calico and Cilium match pod IPs)
+    const podsToo = fails(egressTo({ cidr: '0.0.0.0/0', except: ['203.0.113.0/24'] }));
+    expect(podsToo.find((x) => x.check === 'network.reachability')?.message).toContain('cde-frontend/payment-api → default/attacker');
+    // excepting both: no undeclared flow exists today; the rule itself is still an undeclared destination (over-permission, 1.3.2)
+    const closed = egressTo({ cidr: '0.0.0.0/0', except: ['203.0.113.0/24', '10.0.0.0/8'] });
+    expect(fails(closed).map((x) => `${x.check}[${x.requirement}]`)).toEqual(['netpol.over-permission[1.3.2]']);
+    expect(closed.some((x) => x.check === 'network.ipblock' && x.status === 'pass' && x.message.includes('holds no pod or Service address'))).toBe(true);
   });
 
   it('policyTypes omitted with egress rules still isolates egress (defaulting adds Egress)', () => {
@@ -183,6 +191,125 @@ describe('each weakening fails naming its requirement', () => {
   it('a flow naming an unknown workload fails', () => {
     const f = fails(run(build((d) => (d['spec/flows.yaml']?.[0] as Doc).spec.flows.push({ from: { namespace: 'cde-frontend', workload: 'nope' }, to: { namespace: 'cde-processing', workload: 'card-processor' }, port: 9443, requirement: '1.3.1' }))));
     expect(f[0]?.message).toContain('cde-frontend/nope, which is no workload');
+  });
+});
+
+describe('NetworkPolicy validation: selectors as the apiserver validates them', () => {
+  const withSelector = (where: 'pod' | 'peer', sel: Doc) =>
+    fails(
+      run(
+        build((d) => {
+          const p = find(d, PROC, 'card-processor');
+          if (where === 'pod') p.spec.podSelector = sel;
+          else p.spec.ingress[0].from[0].podSelector = sel;
+        }),
+      ),
+    ).filter((x) => x.check === 'network.policy-valid');
+  it.each([
+    ['pod', { matchLabels: { 'bad key': 'card-processor' } }, 'label key "bad key"'],
+    ['pod', { matchLabels: { 'Example.com/app': 'x' } }, 'prefix part must be a lowercase RFC 1123 subdomain'],
+    ['pod', { matchLabels: { 'a/b/c': 'x' } }, 'at most one "/"'],
+    ['peer', { matchLabels: { app: 'payment api' } }, 'label value "payment api"'],
+    ['peer', { matchLabels: { app: 'x'.repeat(64) } }, 'no more than 63 characters'],
+    ['peer', { matchExpressions: [{ key: 'app', operator: 'In' }] }, "values must be specified when operator is 'In' or 'NotIn'"],
+    ['peer', { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] }, 'may not be specified'],
+    ['peer', { matchExpressions: [{ key: 'app', operator: 'in', values: ['x'] }] }, 'is not a valid selector operator'],
+    ['peer', { matchExpressions: [{ key: 'app', operator: 'In', values: ['-x'] }] }, 'values[0]: label value "-x"'],
+    ['pod', { matchLabels: { app: 1 } }, 'is not a string'],
+  ] as const)('%s selector %j is rejected', (where, sel, text) => {
+    const f = withSelector(where, sel);
+    expect(f).toHaveLength(1);
+    expect(f[0]?.requirement).toBe('1.2.1');
+    expect(f[0]?.message).toContain(text);
+    expect(f[0]?.file).toBe(PROC);
+    expect(f[0]?.line).toBeGreaterThan(1);
+  });
+  it('valid keys and values are accepted (prefix, dots, underscores, empty value)', () => {
+    expect(withSelector('peer', { matchLabels: { app: 'payment-api', 'app.kubernetes.io/part-of': 'a_b.c', 'x.example.com/empty': '' } })).toEqual([]);
+  });
+  it('an omitted podSelector is the empty selector (networking/v1 1.34: optional), not an error', () => {
+    const set = toSet({ 'a.yaml': [ns('x', false), netpol('x', 'p', { policyTypes: ['Ingress'] })] });
+    const r = parsePolicy(set.objects[1]!, 0);
+    expect(r.errors).toEqual([]);
+    expect(r.policy?.podSelector).toEqual({});
+  });
+});
+
+describe('ipBlock and the cluster network (pod and Service CIDRs)', () => {
+  const egress = (ipBlock: Doc, ports: Doc[] | undefined = [{ port: 80 }], extra?: (d: Record<string, Doc[]>) => void) =>
+    run(
+      build((d) => {
+        d[FRONT]?.push(netpol('cde-frontend', 'egress-block', { podSelector: { matchLabels: { app: 'payment-api' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock }], ...(ports ? { ports } : {}) }] }));
+        extra?.(d);
+      }),
+    );
+  it('egress to ipBlock 10.0.0.0/8 reaches the pods in the pod network (was: reaches nothing)', () => {
+    const f = fails(egress({ cidr: '10.0.0.0/8' }));
+    const r = f.find((x) => x.check === 'network.reachability');
+    expect(r?.requirement).toBe('1.3.2');
+    expect(r?.message).toContain('cde-frontend/payment-api → default/attacker');
+    expect(r?.message).toContain('NetworkPolicy cde-frontend/egress-block');
+  });
+  it('an ipBlock holding only the outside world reaches no pod', () => {
+    const f = fails(egress({ cidr: '203.0.113.0/24' }, [{ port: 443 }]));
+    expect(f.find((x) => x.check === 'network.reachability')?.message).toContain('external:203.0.113.10');
+    expect(f.some((x) => x.check === 'network.reachability' && x.message.includes('default/attacker'))).toBe(false);
+  });
+  it('an ipBlock holding part of the pod network cannot be proven (network.ipblock)', () => {
+    const r = fails(egress({ cidr: '10.244.3.0/24' })).find((x) => x.check === 'network.ipblock');
+    expect(r?.requirement).toBe('1.2.1');
+    expect(r?.message).toContain('holds part of the pod network 10.244.0.0/16');
+  });
+  it('except that removes the whole pod and Service networks removes the pods', () => {
+    const rs = egress({ cidr: '10.0.0.0/8', except: ['10.244.0.0/16', '10.96.0.0/16'] });
+    expect(fails(rs).some((x) => x.check === 'network.reachability')).toBe(false);
+  });
+  it('the ScopeDeclaration spec.clusterNetwork overrides kind: a pod network elsewhere', () => {
+    const declare = (d: Record<string, Doc[]>) => ((d['spec/scope.yaml']?.[0] as Doc).spec.clusterNetwork = { podCIDRs: ['172.20.0.0/16'], serviceCIDRs: ['172.21.0.0/16'] });
+    expect(fails(egress({ cidr: '10.0.0.0/8' }, [{ port: 80 }], declare)).some((x) => x.check === 'network.reachability')).toBe(false);
+    expect(fails(egress({ cidr: '172.16.0.0/12' }, [{ port: 80 }], declare)).some((x) => x.check === 'network.reachability' && x.message.includes('default/attacker'))).toBe(true);
+  });
+  it('a declared cluster network holding the outside-world address is reported', () => {
+    const f = fails(run(build((d) => ((d['spec/scope.yaml']?.[0] as Doc).spec.clusterNetwork = { podCIDRs: ['203.0.113.0/24'] }))));
+    expect(f.find((x) => x.check === 'network.ipblock')?.message).toContain('holds 203.0.113.10');
+  });
+  it('the cluster network comes from the kind config (podSubnet; serviceSubnet defaulted by kind)', () => {
+    const m = predictReachability(build((d) => (d['kind/cluster.yaml'] = [{ kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', networking: { podSubnet: '10.200.0.0/16' } }])));
+    expect(m.model.network.podCIDRs.map((c) => c.text)).toEqual(['10.200.0.0/16']);
+    expect(m.model.network.serviceCIDRs.map((c) => c.text)).toEqual(['10.96.0.0/16']);
+  });
+});
+
+describe('netpol.over-permission: rules wider than the flow table, even where no pod listens', () => {
+  const over = (mutate: (d: Record<string, Doc[]>) => void) => fails(run(build(mutate))).filter((x) => x.check === 'netpol.over-permission');
+  it('passes on the correct set, both directions of every CDE namespace', () => {
+    const ok = run(build()).filter((x) => x.check === 'netpol.over-permission');
+    expect(ok.every((x) => x.status === 'pass')).toBe(true);
+    expect(ok.map((x) => x.requirement).sort()).toEqual(['1.3.1', '1.3.1', '1.3.2', '1.3.2']);
+  });
+  it('all ports (no ports list) on an ingress rule into the CDE: 1.3.1, and reachability stays green', () => {
+    const set = build((d) => delete find(d, PROC, 'card-processor').spec.ingress[0].ports);
+    const f = fails(run(set));
+    expect(f.map((x) => `${x.check}[${x.requirement}]`)).toEqual(['netpol.over-permission[1.3.1]']);
+    expect(f[0]?.message).toContain('every port of every protocol');
+  });
+  it('a protocol without a port on egress out of the CDE: 1.3.2', () => {
+    const f = over((d) => (find(d, FRONT, 'payment-api').spec.egress[0].ports = [{ protocol: 'TCP' }]));
+    expect(f[0]?.requirement).toBe('1.3.2');
+    expect(f[0]?.message).toContain('every TCP port');
+  });
+  it('a peer in every namespace with the right pod labels (no such pod elsewhere today)', () => {
+    const f = over((d) => (find(d, PROC, 'card-processor').spec.ingress[0].from[0].namespaceSelector = {}));
+    expect(f[0]?.message).toContain('chooses namespaces by labels other than kubernetes.io/metadata.name');
+  });
+  it('a peer selecting a workload that does not exist yet', () => {
+    const f = over((d) => find(d, PROC, 'card-processor').spec.ingress[0].from.push({ podSelector: { matchLabels: { app: 'debug-shell' } } }));
+    expect(f[0]?.message).toContain('matches no declared source of this rule');
+  });
+  it('an egress rule serving no declared flow', () => {
+    const f = over((d) => find(d, FRONT, 'payment-api').spec.egress.push({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } }, podSelector: { matchLabels: { app: 'ingress-controller' } } }], ports: [{ port: 8080 }] }));
+    expect(f[0]?.message).toContain('it serves no declared flow');
+    expect(f[0]?.requirement).toBe('1.3.2');
   });
 });
 

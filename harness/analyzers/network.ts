@@ -6,6 +6,8 @@ import { predictReachability, type HalfVerdict, type Reachability } from './netw
 import { memberId, type Endpoint, type Member, type Port } from './network/model.ts';
 import { isEmptySelector } from '../k8s/label-selector.ts';
 import type { Policy, Rule } from './network/policy.ts';
+import { ipBlockCoverage } from './network/cidr.ts';
+import { overPermissionResults } from './network/over-permission.ts';
 
 export { predictReachability } from './network/matrix.ts';
 export type { Cell, CellReason, HalfVerdict, Reachability } from './network/matrix.ts';
@@ -23,7 +25,7 @@ export const networkAnalyzer: Analyzer = {
   title: 'NetworkPolicy: default deny and the declared flow table',
   run(set) {
     const m = predictReachability(set);
-    return [...validityResults(m), ...defaultDenyResults(set, m), ...reachabilityResults(set, m)];
+    return [...validityResults(m), ...defaultDenyResults(set, m), ...reachabilityResults(set, m), ...overPermissionResults(m, findSpec(set, 'FlowTable'))];
   },
 };
 
@@ -52,11 +54,27 @@ function validityResults(m: Reachability): CheckResult[] {
         message: 'the apiserver would accept this NetworkPolicy (selectors, peers, ports and endPort valid), so its rules are in force',
       }),
     );
+  const net = m.model.network;
+  for (const pr of net.problems) {
+    const r: CheckResult = { check: 'network.ipblock', requirement: REQ_VALID, status: 'fail', message: `${pr.message}; fix the ScopeDeclaration spec.clusterNetwork or the kind config` };
+    out.push(pr.obj ? at(pr.obj, r, pr.path) : r);
+  }
+  const nets = [...net.podCIDRs.map((c) => ({ c, what: 'pod' })), ...net.serviceCIDRs.map((c) => ({ c, what: 'Service' }))];
   for (const p of m.policies)
     for (const dir of ['ingress', 'egress'] as const)
       for (const rule of p[dir] ?? [])
-        for (const peer of rule.peers ?? [])
-          if (peer.ipBlock)
+        for (const peer of rule.peers ?? []) {
+          if (!peer.ipBlock) continue;
+          const ib = peer.ipBlock;
+          const text = `ipBlock ${ib.cidr.text}${ib.except.length ? ` except ${ib.except.map((c) => c.text).join(', ')}` : ''}`;
+          const cover = nets.map((n) => ({ ...n, how: ipBlockCoverage(ib, n.c) })).filter((n) => n.how !== 'none');
+          const partial = cover.filter((n) => n.how === 'partial');
+          const nw = (l: typeof cover) => l.map((n) => `${n.what} network ${n.c.text}`).join(', ');
+          if (partial.length)
+            out.push(
+              at(p.obj, { check: 'network.ipblock', requirement: REQ_VALID, status: 'fail', message: `${text} holds part of the ${nw(partial)} (${net.source}): which pods it admits depends on the IP each pod is given when scheduled, so the policy cannot be proven; select pods by label, or except the whole cluster network` }, peer.path),
+            );
+          else
             out.push(
               at(
                 p.obj,
@@ -64,11 +82,12 @@ function validityResults(m: Reachability): CheckResult[] {
                   check: 'network.ipblock',
                   requirement: REQ_VALID,
                   status: 'pass',
-                  message: `ipBlock ${peer.ipBlock.cidr.text}${peer.ipBlock.except.length ? ` except ${peer.ipBlock.except.map((c) => c.text).join(', ')}` : ''} is valid (every except is a strict subset of cidr)`,
+                  message: `${text} is valid (every except is a strict subset of cidr)${cover.length ? `; it holds the whole ${nw(cover)} (${net.source}), so it counts as admitting every pod (Calico and Cilium match ipBlock on pod IPs)` : ` and holds no pod or Service address (${net.source})`}`,
                 },
                 peer.path,
               ),
             );
+        }
   return out;
 }
 

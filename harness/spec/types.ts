@@ -103,6 +103,12 @@ export interface ScopeDeclarationSpec {
     label: Record<string, string>;
     taint: { key: string; value: string; effect: 'NoSchedule' | 'NoExecute' };
   };
+  /**
+   * Optional: the cluster's pod and Service networks (CIDRs), so that an
+   * ipBlock holding them counts as reaching pods. When absent, the kind
+   * Cluster configs in the set say (networking.podSubnet / serviceSubnet).
+   */
+  clusterNetwork?: { podCIDRs?: string[]; serviceCIDRs?: string[] };
 }
 
 export interface SpecDocument<K extends SpecKind, S> {

@@ -58,7 +58,8 @@ export function parseIp(s: string): { family: 4 | 6; value: bigint } | undefined
 
 /** Parse "a.b.c.d/n" or "x::/n"; undefined when malformed (the apiserver would reject it). */
 export function parseCidr(text: string): Cidr | undefined {
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(text.trim());
+  // No trimming: " 10.0.0.0/8" is rejected by the apiserver (netutils.ParseCIDRSloppy).
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(text);
   if (!m) return undefined;
   const ip = parseIp(m[1] as string);
   if (!ip) return undefined;
@@ -79,4 +80,42 @@ export function cidrContainsIp(c: Cidr, ip: { family: 4 | 6; value: bigint }): b
 /** inner ⊊ outer, as ValidateIPBlock requires of each `except` entry. */
 export function isStrictSubset(inner: Cidr, outer: Cidr): boolean {
   return inner.family === outer.family && inner.prefix > outer.prefix && cidrContainsIp(outer, { family: inner.family, value: inner.base });
+}
+
+/** First and last address of a CIDR. */
+export function cidrRange(c: Cidr): [bigint, bigint] {
+  const hostBits = BigInt((c.family === 4 ? 32 : 128) - c.prefix);
+  return [c.base, c.base + (1n << hostBits) - 1n];
+}
+
+/**
+ * How much of network `net` an ipBlock (cidr minus except) holds: none, part
+ * of it, or all of it. Used for the pod and Service networks: an ipBlock that
+ * holds any pod address may admit pods (Calico and Cilium match ipBlock
+ * against pod IPs), and one that holds only part of it admits whichever pods
+ * happen to get an address there.
+ */
+export function ipBlockCoverage(block: { cidr: Cidr; except: Cidr[] }, net: Cidr): 'none' | 'partial' | 'full' {
+  if (block.cidr.family !== net.family) return 'none';
+  const [blo, bhi] = cidrRange(block.cidr);
+  const [nlo, nhi] = cidrRange(net);
+  const lo = blo > nlo ? blo : nlo;
+  const hi = bhi < nhi ? bhi : nhi;
+  if (lo > hi) return 'none';
+  // Except ranges clipped to the overlap, merged: do they leave any address of it?
+  const holes = block.except
+    .filter((e) => e.family === net.family)
+    .map(cidrRange)
+    .map(([a, b]): [bigint, bigint] => [a > lo ? a : lo, b < hi ? b : hi])
+    .filter(([a, b]) => a <= b)
+    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  let next = lo;
+  let left = false;
+  for (const [a, b] of holes) {
+    if (a > next) left = true;
+    if (b + 1n > next) next = b + 1n;
+  }
+  if (next <= hi) left = true;
+  if (!left) return 'none';
+  return holes.length === 0 && lo === nlo && hi === nhi ? 'full' : 'partial';
 }

@@ -1,6 +1,6 @@
 import type { ManifestSet } from '../../manifests/types.ts';
 import { Bits } from './bits.ts';
-import { cidrContainsIp } from './cidr.ts';
+import { cidrContainsIp, ipBlockCoverage } from './cidr.ts';
 import { buildModel, EXTERNAL_IP_PARSED, type Endpoint, type Model, type Port } from './model.ts';
 import { parsePolicy, type Peer, type Policy, type PolicyError, type PolicyPort, type Rule } from './policy.ts';
 import { matchesSelector } from '../../k8s/label-selector.ts';
@@ -117,6 +117,8 @@ export function predictReachability(set: ManifestSet): Reachability {
     }
   }
 
+  const clusterNets = [...model.network.podCIDRs, ...model.network.serviceCIDRs];
+  const ipBlockHoldsPods = (ib: NonNullable<Peer['ipBlock']>) => clusterNets.some((net) => ipBlockCoverage(ib, net) !== 'none');
   // Peer → endpoints it matches (cached by meaning: many policies share peers).
   const peerCache = new Map<string, Bits>();
   const peerBits = (peer: Peer, policy: Policy): Bits => {
@@ -125,11 +127,15 @@ export function predictReachability(set: ManifestSet): Reachability {
     if (b) return b;
     b = new Bits(n);
     if (peer.ipBlock) {
-      // ipBlock is for cluster-external addresses. Whether it also matches pod IPs is implementation-specific
-      // (k8s docs: "cluster ingress and egress mechanisms often require rewriting packet source/dest IPs");
-      // we treat pod IPs as never matched, so a pod flow can only be admitted by selectors.
+      // ipBlock holds the outside world when it holds EXTERNAL_IP. It holds pods too when it holds any
+      // address of the pod or Service network: the API leaves it implementation-defined whether ipBlock
+      // sees pod IPs (docs: "cluster ingress and egress mechanisms often require rewriting packet
+      // source/dest IPs"); Calico and Cilium match pod IPs (observed live on Calico: egress 0.0.0.0/0
+      // reaches pods). Counting every pod as admitted when any pod address may be held is the safe
+      // direction for a tool that proves denials (see docs/upstream-fidelity.md, "NetworkPolicy").
       const { cidr, except } = peer.ipBlock;
       if (cidrContainsIp(cidr, EXTERNAL_IP_PARSED) && !except.some((x) => cidrContainsIp(x, EXTERNAL_IP_PARSED))) b.set(model.external.id);
+      if (ipBlockHoldsPods(peer.ipBlock)) for (const e of endpoints) if (!e.external) b.set(e.id);
     } else {
       const namespaces = peer.namespaceSelector
         ? [...byNamespace.keys()].filter((ns) => matchesSelector(peer.namespaceSelector as NonNullable<Peer['namespaceSelector']>, model.namespaceLabels(ns)))

@@ -1,6 +1,6 @@
 import type { LoadedObject, ManifestSet } from '../../manifests/types.ts';
-import { inScopeNamespaces, namespaceObjects, podTemplates, type PodTemplate } from '../workloads.ts';
-import { parseIp } from './cidr.ts';
+import { inScopeNamespaces, namespaceObjects, podTemplates, scopeDeclaration, type PodTemplate } from '../workloads.ts';
+import { cidrContainsIp, parseCidr, parseIp, type Cidr } from './cidr.ts';
 import type { Labels } from '../../k8s/label-selector.ts';
 import type { Protocol } from './policy.ts';
 
@@ -69,8 +69,70 @@ export function memberId(m: { namespace: string; name: string }): string {
   return m.namespace === EXTERNAL_NAMESPACE ? `external:${m.name}` : `${m.namespace}/${m.name}`;
 }
 
+/**
+ * The cluster's pod and Service networks: an ipBlock holding any of their
+ * addresses may admit pods (see matrix.ts). From the ScopeDeclaration's
+ * spec.clusterNetwork when declared, else from the kind Cluster configs in the
+ * set (networking.podSubnet / serviceSubnet, kind's defaults when omitted),
+ * else kind's defaults.
+ */
+export interface ClusterNetwork {
+  podCIDRs: Cidr[];
+  serviceCIDRs: Cidr[];
+  /** Where the CIDRs come from, for messages. */
+  source: string;
+  /** Declared CIDRs that do not parse, and a network holding EXTERNAL_IP: reported by network.ipblock. */
+  problems: Array<{ obj?: LoadedObject; path: (string | number)[]; message: string }>;
+}
+
+// kind v0.31.0 pkg/apis/config/v1alpha4/default.go, by networking.ipFamily.
+const KIND_DEFAULTS: Record<string, { pod: string; service: string }> = {
+  ipv4: { pod: '10.244.0.0/16', service: '10.96.0.0/16' },
+  ipv6: { pod: 'fd00:10:244::/56', service: 'fd00:10:96::/112' },
+  dual: { pod: '10.244.0.0/16,fd00:10:244::/56', service: '10.96.0.0/16,fd00:10:96::/112' },
+};
+
+export function clusterNetwork(set: ManifestSet): ClusterNetwork {
+  const problems: ClusterNetwork['problems'] = [];
+  const parse = (list: string[], obj: LoadedObject | undefined, path: (string | number)[]): Cidr[] =>
+    list.flatMap((t, i) => {
+      const c = parseCidr(t.trim());
+      if (!c) problems.push({ ...(obj ? { obj } : {}), path: [...path, i], message: `cluster network CIDR "${t}" is not a valid CIDR` });
+      return c ? [c] : [];
+    });
+  const done = (n: Omit<ClusterNetwork, 'problems'>): ClusterNetwork => {
+    for (const c of [...n.podCIDRs, ...n.serviceCIDRs])
+      if (cidrContainsIp(c, EXTERNAL_IP_PARSED)) problems.push({ path: [], message: `cluster network ${c.text} (${n.source}) holds ${EXTERNAL_IP}, the address the model uses for the outside world: the matrix cannot tell pods from the internet` });
+    return { ...n, problems };
+  };
+  const scope = scopeDeclaration(set);
+  const declared = scope?.spec.clusterNetwork;
+  if (scope && declared && (declared.podCIDRs?.length || declared.serviceCIDRs?.length)) {
+    return done({
+      podCIDRs: parse(declared.podCIDRs ?? [], scope.obj, ['spec', 'clusterNetwork', 'podCIDRs']),
+      serviceCIDRs: parse(declared.serviceCIDRs ?? [], scope.obj, ['spec', 'clusterNetwork', 'serviceCIDRs']),
+      source: `ScopeDeclaration ${scope.obj.object.metadata.name} spec.clusterNetwork`,
+    });
+  }
+  const kinds = set.objects.filter((o) => o.object.apiVersion === 'kind.x-k8s.io/v1alpha4' && o.object.kind === 'Cluster');
+  if (kinds.length) {
+    const pod: Cidr[] = [];
+    const service: Cidr[] = [];
+    for (const k of kinds) {
+      const net = ((k.object as { networking?: Record<string, unknown> }).networking ?? {}) as Record<string, unknown>;
+      const def = KIND_DEFAULTS[String(net.ipFamily ?? 'ipv4')] ?? (KIND_DEFAULTS.ipv4 as { pod: string; service: string });
+      pod.push(...parse(String(net.podSubnet ?? def.pod).split(','), k, ['networking', 'podSubnet']));
+      service.push(...parse(String(net.serviceSubnet ?? def.service).split(','), k, ['networking', 'serviceSubnet']));
+    }
+    const uniq = (l: Cidr[]) => [...new Map(l.map((c) => [`${c.family}/${c.base}/${c.prefix}`, c])).values()];
+    return done({ podCIDRs: uniq(pod), serviceCIDRs: uniq(service), source: `kind config ${[...new Set(kinds.map((k) => k.source.file))].join(', ')}` });
+  }
+  return done({ podCIDRs: parse([KIND_DEFAULTS.ipv4!.pod], undefined, []), serviceCIDRs: parse([KIND_DEFAULTS.ipv4!.service], undefined, []), source: "kind's defaults (no ScopeDeclaration spec.clusterNetwork, no kind config)" });
+}
+
 export interface Model {
   endpoints: Endpoint[];
+  network: ClusterNetwork;
   external: Endpoint;
   inScope: Set<string>;
   /** Namespace name → labels (the object's labels plus kubernetes.io/metadata.name). */
@@ -157,5 +219,5 @@ export function buildModel(set: ManifestSet): Model {
     for (const m of e.members) memberIndex.set(memberId(m), e.id);
     if (!e.external) e.label = memberId(e.members[0] as Member) + (e.members.length > 1 ? ` (+${e.members.length - 1})` : '');
   }
-  return { endpoints, external, inScope, namespaceLabels, namespaceObject: (ns) => nsObjects.get(ns), memberIndex };
+  return { endpoints, network: clusterNetwork(set), external, inScope, namespaceLabels, namespaceObject: (ns) => nsObjects.get(ns), memberIndex };
 }

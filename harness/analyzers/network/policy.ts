@@ -54,7 +54,8 @@ export interface PolicyError {
   message: string;
 }
 
-const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+// IsValidPortName: ≤ 15 of [-a-z0-9], at least one letter, no "--", no hyphen at either end.
+const IANA_SVC_NAME = /^(?=.*[a-z])(?!.*--)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 function obj(v: unknown): Record<string, unknown> | undefined {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
@@ -70,10 +71,10 @@ export function parsePolicy(lo: LoadedObject, index: number): { policy?: Policy;
   const err = (path: (string | number)[], message: string, check: PolicyError['check'] = 'network.policy-valid') =>
     errors.push({ obj: lo, path, check, message });
   const spec = obj(lo.object.spec) ?? {};
-  const podSelector = spec.podSelector;
-  const selErr = podSelector === undefined ? undefined : validateSelector(podSelector);
-  if (podSelector === undefined) err(['spec'], 'spec.podSelector is required (use {} to select every pod in the namespace)');
-  else if (selErr) err(['spec', 'podSelector'], selErr);
+  // networking/v1 (1.34): podSelector is optional; omitted (or null) it is the empty selector: every pod in the namespace.
+  const podSelector = spec.podSelector ?? {};
+  const selErr = validateSelector(podSelector);
+  if (selErr) err(['spec', 'podSelector'], `spec.podSelector: ${selErr}`);
 
   const rules = (dir: 'ingress' | 'egress'): Rule[] => {
     const list = spec[dir];
@@ -102,7 +103,8 @@ export function parsePolicy(lo: LoadedObject, index: number): { policy?: Policy;
   let effectiveTypes: string[];
   if (Array.isArray(spec.policyTypes) && spec.policyTypes.length > 0) {
     writtenTypes = spec.policyTypes.map(String);
-    for (const [i, t] of writtenTypes.entries()) if (t !== 'Ingress' && t !== 'Egress') err(['spec', 'policyTypes', i], `policyTypes entry "${t}" is not Ingress or Egress`);
+    if (writtenTypes.length > 2) err(['spec', 'policyTypes'], `policyTypes may not list more than two types (it lists ${writtenTypes.length})`);
+    else for (const [i, t] of writtenTypes.entries()) if (t !== 'Ingress' && t !== 'Egress') err(['spec', 'policyTypes', i], `policyTypes entry "${t}" is not Ingress or Egress`);
     effectiveTypes = writtenTypes;
   } else {
     // Defaulting (networking/v1 SetDefaults_NetworkPolicy): Ingress always; Egress only if egress rules exist.
@@ -114,7 +116,7 @@ export function parsePolicy(lo: LoadedObject, index: number): { policy?: Policy;
     index,
     namespace: lo.object.metadata.namespace ?? 'default',
     name: lo.object.metadata.name,
-    podSelector: (podSelector ?? {}) as LabelSelector,
+    podSelector: podSelector as LabelSelector,
     effectiveTypes,
     ...(writtenTypes ? { writtenTypes } : {}),
     ...(effectiveTypes.includes('Ingress') ? { ingress: ingressRules } : {}),
@@ -126,8 +128,9 @@ export function parsePolicy(lo: LoadedObject, index: number): { policy?: Policy;
 function parsePeer(p: unknown, path: (string | number)[], err: (path: (string | number)[], m: string, c?: PolicyError['check']) => void): Peer {
   const peer = obj(p) ?? {};
   const out: Peer = { path };
-  const hasSel = peer.podSelector !== undefined || peer.namespaceSelector !== undefined;
-  if (peer.ipBlock !== undefined) {
+  // null is what an omitted pointer decodes to: absent.
+  const hasSel = peer.podSelector != null || peer.namespaceSelector != null;
+  if (peer.ipBlock != null) {
     if (hasSel) err(path, 'a peer may set ipBlock OR selectors, not both');
     const ib = obj(peer.ipBlock) ?? {};
     const cidr = typeof ib.cidr === 'string' ? parseCidr(ib.cidr) : undefined;
@@ -145,9 +148,9 @@ function parsePeer(p: unknown, path: (string | number)[], err: (path: (string | 
   }
   if (!hasSel) err(path, 'a peer must set podSelector, namespaceSelector or ipBlock');
   for (const k of ['podSelector', 'namespaceSelector'] as const) {
-    if (peer[k] === undefined) continue;
+    if (peer[k] == null) continue;
     const e = validateSelector(peer[k]);
-    if (e) err([...path, k], e);
+    if (e) err([...path, k], `${path.slice(1).join('.')}.${k}: ${e}`);
     else out[k] = peer[k] as LabelSelector;
   }
   return out;

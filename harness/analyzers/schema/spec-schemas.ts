@@ -115,6 +115,7 @@ const SPEC_SCHEMAS: Record<SpecKind, Schema> = {
         },
         ['label', 'taint'],
       ),
+      clusterNetwork: obj({ podCIDRs: { ...strList, minItems: 1 }, serviceCIDRs: { ...strList, minItems: 1 } }, []),
     },
     ['scopeLabel', 'namespaces', 'podSecurityVersion', 'cdeNodes'],
   ),
