@@ -15,7 +15,13 @@ export const LIVE_CHECKS = {
   /** Kyverno rejects what it claims, isolated from PSA. */
   'live.admission.kyverno': ['2.2.5', '2.2.6'],
   /** A live weakening of the cluster turns the scenario that guards it red. */
-  'live.mutant': ['1.3.1', '1.3.2'],
+  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '7.2.2'],
+  /** An insider (a human identity of the access table, impersonated) reads Secrets or execs into the CDE: 403 unless the table grants it. */
+  'live.rbac.insider': ['7.2.1', '7.2.2'],
+  /** Every access-table subject's live permissions (SelfSubjectRulesReview per namespace) equal the offline rbac.least-privilege prediction. */
+  'live.rbac.prediction': ['7.2.1', '7.2.2'],
+  /** CDE workloads run only on CDE nodes; nothing from outside the CDE lands on one. */
+  'live.node-pool.isolation': ['2.2.3'],
   /** Audit log: what is recorded, at which level, with identity and no secret value. */
   'live.audit.events': ['10.2.1', '10.2.1.1', '10.2.1.2', '10.2.1.4', '8.3.2'],
   /** Secrets in etcd are ciphertext under the configured provider and key. */
