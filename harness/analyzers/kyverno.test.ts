@@ -7,6 +7,7 @@ import { setFromTexts } from '../manifests/load.ts';
 import { locateKyvernoCli } from '../tools/kyverno-cli.ts';
 import { kyvernoAnalyzer, runKyverno } from './kyverno.ts';
 import { REPO_ROOT } from './kyverno/fixtures.ts';
+import { verifyCoverageResults } from './kyverno/verify-coverage.ts';
 
 // The set under test is the shipped one: namespaces + the Kyverno policies.
 const FILES = ['00-namespaces.yaml', '30-kyverno-cde-pod-security.yaml', '31-kyverno-generate-default-deny.yaml'];
@@ -286,5 +287,64 @@ spec:
         ['kyverno.generate', '1.3.1', expect.stringMatching(/^no Kyverno generate rule in the set/)],
       ]),
     );
+  });
+});
+
+describe('kyverno.verify-coverage (6.3.2): every CDE image is signature-verified, registry rule = verified references', () => {
+  const readSet = (dir: string, files: string[]) => Object.fromEntries(files.map((f) => [`${dir}/${f}`, readFileSync(join(REPO_ROOT, 'manifests', dir, f), 'utf8')]));
+  const VERIFY = 'cluster/32-kyverno-verify-images.yaml';
+  const WL = 'cluster/40-workloads.yaml';
+  const full = { ...shipped, ...readSet('cluster', ['32-kyverno-verify-images.yaml', '40-workloads.yaml']), ...readSet('spec', ['scope.yaml']) };
+  // The set as it must be for the check to pass: the verified references and the allowed registries are one set.
+  const aligned = weaken(VERIFY, '            - "localhost:5001/pci/*"\n', '            - "localhost/pci-harness/*"\n            - "localhost:5001/pci/*"\n', full);
+  const cov = (files: Record<string, string>) => verifyCoverageResults(setFromTexts(files));
+
+  it('passes when every workload image is verified and the registry rule admits exactly the verified references', () => {
+    const rs = cov(aligned);
+    expect(rs).toEqual([expect.objectContaining({ check: 'kyverno.verify-coverage', requirement: '6.3.2', status: 'pass', file: VERIFY })]);
+    expect(rs[0]?.message).toContain('all 3 image(s) of the CDE workloads are signature-verified');
+  });
+
+  it('finds the shipped gap: the workloads run localhost/pci-harness/* images, which the registry rule admits and verifyImages never checks', () => {
+    const rs = cov(full);
+    const workloads = rs.filter((r) => r.file === WL);
+    expect(workloads.map((r) => r.object).sort()).toEqual(['Deployment/cde-frontend/payment-api', 'Deployment/cde-processing/card-processor', 'Deployment/cde-storage/datastore']);
+    expect(workloads[0]?.line).toBe(lineOf(full[WL]!, 'image: localhost/pci-harness/server:v1'));
+    const registry = rs.filter((r) => r.file === POD);
+    expect(registry.map((r) => r.message)).toContainEqual(expect.stringContaining('rule cde-pod-security-requirements/require-cde-image-registry admits containers images "localhost/pci-harness/*" in cde-frontend, cde-processing, cde-storage'));
+    expect(rs.every((r) => r.status === 'fail' && r.requirement === '6.3.2')).toBe(true);
+  });
+
+  it('a verifyImages pattern that misses the workloads\' images fails at the workload image line', () => {
+    const rs = cov(weaken(VERIFY, '            - "localhost/pci-harness/*"\n', '            - "localhost/pci-harness/payments/*"\n', aligned));
+    expect(rs.filter((r) => r.file === WL)).toHaveLength(3);
+    expect(rs.find((r) => r.file === WL)?.message).toMatch(/runs localhost\/pci-harness\/server:v1, which no verifyImages rule for Pods in cde-\w+ verifies \(imageReferences localhost\/pci-harness\/payments\/\*, localhost:5001\/pci\/\* miss it\)/);
+    // and the registry rule admits more than is verified
+    expect(rs.some((r) => r.file === POD && r.message.includes('admits containers images "localhost/pci-harness/*"'))).toBe(true);
+  });
+
+  it('a registry the allowed-registry rule admits but nothing verifies fails at the pattern', () => {
+    const rs = cov(weaken(POD, /localhost\/pci-harness\/\* \| localhost:5001\/pci\/\*/g, 'localhost/pci-harness/* | localhost:5001/pci/* | ghcr.io/*', aligned));
+    expect(rs.map((r) => [r.file, r.message])).toEqual(
+      ['containers', 'initContainers', 'ephemeralContainers'].map((k) => [POD, expect.stringContaining(`admits ${k} images "ghcr.io/*"`)]),
+    );
+  });
+
+  it('a container list the registry rule leaves open admits anything unverified', () => {
+    const rs = cov(weaken(POD, '            =(ephemeralContainers):\n              - image: "localhost/pci-harness/* | localhost:5001/pci/*"\n', '', aligned));
+    expect(rs.map((r) => r.message)).toEqual([expect.stringContaining('nothing restricts the registry of ephemeralContainers in cde-frontend, cde-processing, cde-storage')]);
+  });
+
+  it('a verified reference the registry rule never admits is stale', () => {
+    const rs = cov(weaken(VERIFY, '            - "localhost:5001/pci/*"\n', '            - "localhost:5001/pci/*"\n            - "registry.example/pci/*"\n', aligned));
+    expect(rs.map((r) => [r.file, r.line, r.message])).toEqual([[VERIFY, lineOf(aligned[VERIFY]!, '- "localhost:5001/pci/*"') + 1, expect.stringContaining('verifies "registry.example/pci/*"')]]);
+  });
+
+  it('a verifyImages rule that no longer matches the CDE namespaces, or skips the images, leaves them unverified', () => {
+    const wrongScope = cov(weaken(VERIFY, 'pci-scope: in-scope', 'pci-scope: "true"', aligned));
+    expect(wrongScope.some((r) => r.message.startsWith('no verifyImages rule applies to Pods in cde-frontend, cde-processing, cde-storage'))).toBe(true);
+    expect(wrongScope.filter((r) => r.file === WL)).toHaveLength(3);
+    const skipped = cov(weaken(VERIFY, '          failureAction: Enforce\n', '          skipImageReferences: ["localhost/pci-harness/server:*"]\n          failureAction: Enforce\n', aligned));
+    expect(skipped.filter((r) => r.file === WL)[0]?.message).toContain('skipImageReferences localhost/pci-harness/server:*');
   });
 });
