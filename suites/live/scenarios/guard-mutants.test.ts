@@ -1,0 +1,341 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { effectivePermissions } from '../../../harness/analyzers/rbac/effective.ts';
+import { specDocuments } from '../../../harness/analyzers/rbac/scope.ts';
+import { REPO_ROOT } from '../../../harness/cluster/paths.ts';
+import { deletePod, harnessPod } from '../../../harness/cluster/pods.ts';
+import type { Cluster } from '../../../harness/cluster/provider.ts';
+import { redactCredentials } from '../../../harness/evidence/bundle.ts';
+import { loadManifestDir } from '../../../harness/manifests/load.ts';
+import { actingUser, auditExcerpt, AuditLogReader } from '../../../harness/scenario/audit-log.ts';
+import { compareRules, describeMismatch, identityOf, type RulesReviewStatus } from '../../../harness/scenario/rbac-live.ts';
+import type { LiveResult } from '../../../harness/scenario/result.ts';
+import { recordLiveResults } from '../../../harness/scenario/sink.ts';
+import type { ScopeDeclarationSpec } from '../../../harness/spec/types.ts';
+import { explain } from '../support/scenario.ts';
+import { sharedCluster } from '../support/shared.ts';
+
+/**
+ * Live mutants for the insider / node-pool / admission guards: each weakens
+ * the RUNNING objects, the guarding observation (the same one the insider,
+ * cde-nodes and admission scenarios make) must turn red naming the
+ * requirement, then the objects are restored (always, in finally) and the
+ * observation must be green again. Verdicts, as for the network mutants
+ * (harness/scenario/live-mutants.ts): KILLED (red under the weakening, green
+ * after restore), SURVIVED (a finding: the scenario does not guard it),
+ * KILLED, NOT RESTORED (the cluster did not come back: fail).
+ *
+ *   rbac-secrets-binding   a RoleBinding lets pci-operators read Secrets in
+ *                          cde-processing → the insider's list is permitted (7.2.2)
+ *                          and the live RBAC review no longer equals the prediction
+ *   rbac-exec-grant        pci-operators (no exec right) granted pods/exec in
+ *                          cde-frontend → the insider's exec is permitted (7.2.2);
+ *                          the granted exec is audited at Request with user, pod, container
+ *   cde-taint-removed      the CDE taint removed from the CDE node(s) → a pod from
+ *                          default that only selects the CDE label lands there (2.2.3)
+ *   psa-downgraded         cde-storage's PSA enforce label set to privileged → a
+ *                          pod adding NET_ADMIN (only PSA refuses it) is admitted (2.2.1)
+ */
+const nonce = randomBytes(2).toString('hex');
+const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
+const eff = effectivePermissions(set);
+const scope = specDocuments(set, 'ScopeDeclaration')[0]!.object.spec as ScopeDeclarationSpec;
+const TAINT = scope.cdeNodes.taint;
+const LABEL = scope.cdeNodes.label;
+const operators = identityOf({ kind: 'Group', name: 'pci-operators' }, `insider-mutant-${nonce}`);
+const PSA_DENIAL = /violates PodSecurity "restricted:v1\.34"/;
+const PSA_NS = 'cde-storage';
+
+let cluster: Cluster;
+let audit: AuditLogReader;
+const k = () => `kubectl --kubeconfig ${cluster.kubeconfigPath}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Probe {
+  /** The guard holds (the scenario is green). */
+  green: boolean;
+  detail: string;
+}
+
+interface GuardMutant {
+  id: string;
+  requirement: string;
+  description: string;
+  /** The live objects it changes, for the evidence. */
+  objects: string[];
+  weaken(): Promise<void>;
+  restore(): Promise<void>;
+  probe(phase: 'baseline' | 'weakened' | 'restored'): Promise<Probe>;
+  replay: string;
+}
+
+/** Probe until `want` (green or red) or the window closes: RBAC, PSA and the scheduler see changes within seconds. */
+async function probeUntil(m: GuardMutant, phase: 'weakened' | 'restored', want: boolean, timeoutMs = 20_000): Promise<Probe> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await m.probe(phase);
+    if (p.green === want || Date.now() > deadline) return p;
+    await sleep(1000);
+  }
+}
+
+const verdicts: Array<{ id: string; requirement: string; verdict: string; ms: number }> = [];
+
+async function runMutant(m: GuardMutant): Promise<LiveResult> {
+  const t0 = Date.now();
+  const base = { lane: 'live' as const, check: 'live.mutant' as const, requirement: m.requirement, scenario: `mutant.${m.id}`, adversary: 'live weakening of the running cluster', action: `${m.description} (${m.objects.join('; ')})`, object: m.objects[0], replay: m.replay };
+  let baseline: Probe;
+  let weakened: Probe | undefined;
+  let restored: Probe | undefined;
+  try {
+    baseline = await m.probe('baseline');
+    if (!baseline.green) throw new Error(`the guard is not green before the weakening: ${baseline.detail}`);
+    try {
+      await m.weaken();
+      weakened = await probeUntil(m, 'weakened', false);
+    } finally {
+      // Always, whatever happened: the cluster is shared.
+      await m.restore();
+    }
+    restored = await probeUntil(m, 'restored', true);
+  } catch (e) {
+    const msg = redactCredentials((e as Error).message);
+    verdicts.push({ id: m.id, requirement: m.requirement, verdict: 'INCONCLUSIVE', ms: Date.now() - t0 });
+    return { ...base, status: 'inconclusive', predicted: 'forbidden', observed: 'check-failed', layer: { kind: 'rbac', names: m.objects }, message: `INCONCLUSIVE: ${m.id}: ${msg}`, evidence: msg, ms: Date.now() - t0 };
+  }
+  const killed = !weakened.green;
+  const verdict = killed && restored.green ? 'KILLED' : killed ? 'KILLED, NOT RESTORED' : 'SURVIVED';
+  verdicts.push({ id: m.id, requirement: m.requirement, verdict, ms: Date.now() - t0 });
+  return {
+    ...base,
+    status: verdict === 'KILLED' ? 'pass' : 'fail',
+    predicted: 'forbidden',
+    observed: killed ? 'forbidden' : 'permitted',
+    layer: { kind: m.id.startsWith('rbac') ? 'rbac' : m.id.startsWith('psa') ? 'psa' : 'scheduler', names: m.objects },
+    message: `${verdict}: ${m.id} [${m.requirement}] — weakened: ${weakened.green ? 'still green' : 'RED'}; restored: ${restored.green ? 'green again' : 'NOT green'}`,
+    evidence: `baseline: ${baseline.detail}\nweakened: ${weakened.detail}\nrestored: ${restored.detail}`,
+    ...(verdict === 'KILLED' ? {} : { finding: `live mutant ${m.id}: ${verdict}${killed ? ' (the cluster is not back to green: check the objects)' : ' (the scenario does not guard this weakening)'}` }),
+    ms: Date.now() - t0,
+  };
+}
+
+// --- mutant 1: a RoleBinding that lets a human group read Secrets ---------------------------------------
+const SECRET_NS = 'cde-processing';
+const secretRole = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'Role',
+  metadata: { name: `pci-mutant-secret-reader-${nonce}`, namespace: SECRET_NS, labels: { 'app.kubernetes.io/managed-by': 'pci-harness' } },
+  rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }],
+};
+const secretBinding = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'RoleBinding',
+  metadata: { name: `pci-mutant-secret-reader-${nonce}`, namespace: SECRET_NS, labels: { 'app.kubernetes.io/managed-by': 'pci-harness' } },
+  subjects: [{ kind: 'Group', name: 'pci-operators', apiGroup: 'rbac.authorization.k8s.io' }],
+  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: secretRole.metadata.name },
+};
+
+async function rulesReview(ns: string): Promise<RulesReviewStatus> {
+  const r = await cluster.kubectl(['create', '--raw', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', '-f', '-', ...operators.args], { input: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: ns } }), timeoutMs: 30_000 });
+  return (JSON.parse(r.stdout) as { status: RulesReviewStatus }).status;
+}
+
+const rbacSecrets: GuardMutant = {
+  id: 'rbac-secrets-binding',
+  requirement: '7.2.2',
+  description: `bind Group pci-operators to a Role that reads Secrets in ${SECRET_NS}`,
+  objects: [`Role/${SECRET_NS}/${secretRole.metadata.name}`, `RoleBinding/${SECRET_NS}/${secretBinding.metadata.name}`],
+  async weaken() {
+    await cluster.kubectl(['create', '-f', '-'], { input: [secretRole, secretBinding].map((d) => stringify(d)).join('---\n') });
+  },
+  async restore() {
+    await cluster.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=false'], { input: [secretBinding, secretRole].map((d) => stringify(d)).join('---\n'), reject: false });
+  },
+  async probe() {
+    // The insider-secrets observation: pci-operators lists Secrets (predicted 403) ...
+    const r = await cluster.kubectl(['get', '--raw', `/api/v1/namespaces/${SECRET_NS}/secrets`, ...operators.args], { reject: false, timeoutMs: 30_000 });
+    const forbidden = r.exitCode !== 0 && /forbidden/i.test(r.stderr);
+    // ... and the insider-rbac observation: the live review equals the prediction.
+    const c = compareRules(eff, operators, SECRET_NS, await rulesReview(SECRET_NS));
+    return {
+      green: forbidden && c.equal,
+      detail: `list secrets as pci-operators: ${forbidden ? '403' : r.exitCode === 0 ? 'PERMITTED (7.2.2)' : `exit ${r.exitCode}`}; RBAC prediction: ${c.equal ? 'equal' : describeMismatch(c)}`,
+    };
+  },
+  replay: '',
+};
+
+// --- mutant 2: exec granted to a group without the right ---------------------------------------------
+const EXEC_NS = 'cde-frontend';
+const execRole = { ...secretRole, metadata: { ...secretRole.metadata, name: `pci-mutant-exec-${nonce}`, namespace: EXEC_NS }, rules: [{ apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] }] };
+const execBinding = { ...secretBinding, metadata: { ...secretBinding.metadata, name: `pci-mutant-exec-${nonce}`, namespace: EXEC_NS }, roleRef: { ...secretBinding.roleRef, name: execRole.metadata.name } };
+let execTarget = { pod: '', container: '' };
+let execCount = 0;
+let grantedExecAudit: LiveResult | undefined;
+
+const rbacExec: GuardMutant = {
+  id: 'rbac-exec-grant',
+  requirement: '7.2.2',
+  description: `grant Group pci-operators (no exec right in the access table) pods/exec in ${EXEC_NS}`,
+  objects: [`Role/${EXEC_NS}/${execRole.metadata.name}`, `RoleBinding/${EXEC_NS}/${execBinding.metadata.name}`],
+  async weaken() {
+    await cluster.kubectl(['create', '-f', '-'], { input: [execRole, execBinding].map((d) => stringify(d)).join('---\n') });
+  },
+  async restore() {
+    await cluster.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=false'], { input: [execBinding, execRole].map((d) => stringify(d)).join('---\n'), reject: false });
+  },
+  async probe(phase) {
+    const cmd = `/pci-mutant-exec-${nonce}-${execCount++}`;
+    const r = await cluster.kubectl(['exec', '-n', EXEC_NS, execTarget.pod, '-c', execTarget.container, ...operators.args, '--', cmd], { reject: false, timeoutMs: 30_000 });
+    const forbidden = /forbidden/i.test(r.stderr);
+    const permitted = /no such file|executable file not found|OCI runtime exec failed/.test(r.stderr);
+    if (permitted && phase === 'weakened' && !grantedExecAudit) {
+      // Where exec IS granted, it must be audited at Request with the user, pod and container (10.2.1.2).
+      const e = await audit.find((x) => x.stage === 'ResponseComplete' && x.objectRef?.subresource === 'exec' && x.requestURI.includes(encodeURIComponent(cmd)) && actingUser(x).username === operators.user);
+      const ok = !!e && e.level === 'Request' && ['get', 'create'].includes(e.verb) && e.objectRef?.name === execTarget.pod && e.requestURI.includes(`container=${execTarget.container}`) && !!actingUser(e).groups?.includes('pci-operators') && e.annotations?.['authorization.k8s.io/decision'] === 'allow';
+      grantedExecAudit = {
+        lane: 'live',
+        check: 'live.audit.events',
+        requirement: '10.2.1.2',
+        status: ok ? 'pass' : 'fail',
+        scenario: 'mutant.rbac-exec-grant',
+        adversary: `insider Group pci-operators granted exec by the mutant (impersonated as user ${operators.user})`,
+        action: `exec into ${EXEC_NS}/${execTarget.pod} container ${execTarget.container}`,
+        predicted: 'logged',
+        observed: e ? 'logged' : 'not-logged',
+        layer: { kind: 'audit', names: ['pci-audit-policy'] },
+        object: `Pod/${EXEC_NS}/${execTarget.pod}`,
+        message: e ? `granted exec (verb ${e.verb}, decision ${e.annotations?.['authorization.k8s.io/decision']}) audited at ${e.level} as ${actingUser(e).username} [${actingUser(e).groups?.join(', ')}], pod ${e.objectRef?.name}, container ${execTarget.container}` : 'the granted exec is not in the audit log',
+        evidence: auditExcerpt(e, audit.dir),
+        replay: `${k()} exec -n ${EXEC_NS} ${execTarget.pod} -c ${execTarget.container} ${operators.args.join(' ')} -- ${cmd}`,
+        ...(ok ? {} : { finding: 'an exec granted to a human group is not audited at Request with user, pod and container (10.2.1.2)' }),
+      };
+    }
+    return { green: forbidden, detail: `exec into ${EXEC_NS}/${execTarget.pod} as pci-operators: ${forbidden ? '403' : permitted ? 'PERMITTED (7.2.2)' : `unclear: ${redactCredentials(r.stderr.trim().split('\n')[0] ?? '')}`}` };
+  },
+  replay: '',
+};
+
+// --- mutant 3: the CDE taint removed from the CDE node ------------------------------------------------
+let cdeNodes: string[] = [];
+let taintPods = 0;
+const taintSpec = `${TAINT.key}=${TAINT.value}:${TAINT.effect}`;
+const cdeTaint: GuardMutant = {
+  id: 'cde-taint-removed',
+  requirement: '2.2.3',
+  description: `remove the CDE taint ${taintSpec} from the CDE node(s)`,
+  objects: [],
+  async weaken() {
+    for (const n of cdeNodes) await cluster.kubectl(['taint', 'nodes', n, `${TAINT.key}:${TAINT.effect}-`]);
+  },
+  async restore() {
+    for (const n of cdeNodes) {
+      const r = await cluster.kubectl(['taint', 'nodes', n, taintSpec, '--overwrite'], { reject: false });
+      if (r.exitCode !== 0) throw new Error(`could not restore the taint on ${n}: ${r.stderr.trim()}`);
+    }
+  },
+  async probe() {
+    // The cde-nodes observation: a pod in default that selects the CDE label, no toleration.
+    const name = `mutant-taint-${nonce}-${taintPods++}`;
+    const pod = harnessPod({ namespace: 'default', name, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL } });
+    await cluster.kubectl(['create', '-f', '-'], { input: stringify(pod) });
+    try {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const p = JSON.parse((await cluster.kubectl(['get', 'pod', name, '-n', 'default', '-o', 'json'])).stdout) as { spec: { nodeName?: string }; status: { conditions?: Array<{ type: string; status: string; reason?: string }> } };
+        const sched = p.status.conditions?.find((c) => c.type === 'PodScheduled');
+        if (p.spec.nodeName) return { green: !cdeNodes.includes(p.spec.nodeName), detail: `default/${name} (no toleration) scheduled on ${p.spec.nodeName}${cdeNodes.includes(p.spec.nodeName) ? ' — a CDE node (2.2.3)' : ''}` };
+        if (sched?.status === 'False' && sched.reason === 'Unschedulable') return { green: true, detail: `default/${name} (no toleration) Unschedulable: the taint holds` };
+        if (Date.now() > deadline) return { green: true, detail: `default/${name} not scheduled within 15 s` };
+        await sleep(500);
+      }
+    } finally {
+      await deletePod(cluster, 'default', name);
+    }
+  },
+  replay: '',
+};
+
+// --- mutant 4: PSA label downgraded on a CDE namespace ------------------------------------------------
+let psaOriginal = '';
+let psaPods = 0;
+const psaDowngrade: GuardMutant = {
+  id: 'psa-downgraded',
+  requirement: '2.2.1',
+  description: `set pod-security.kubernetes.io/enforce=privileged on Namespace ${PSA_NS}`,
+  objects: [`Namespace/${PSA_NS}`],
+  async weaken() {
+    await cluster.kubectl(['label', 'namespace', PSA_NS, 'pod-security.kubernetes.io/enforce=privileged', '--overwrite']);
+  },
+  async restore() {
+    const r = await cluster.kubectl(['label', 'namespace', PSA_NS, `pod-security.kubernetes.io/enforce=${psaOriginal}`, '--overwrite'], { reject: false });
+    if (r.exitCode !== 0) throw new Error(`could not restore the PSA label of ${PSA_NS}: ${r.stderr.trim()}`);
+  },
+  async probe() {
+    // What only PSA refuses (Kyverno has no capability rule): a container that adds NET_ADMIN. Server dry run: full admission, no object.
+    const cap = harnessPod({ namespace: PSA_NS, name: `mutant-psa-cap-${nonce}-${psaPods}`, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
+    ((cap.spec as { containers: Array<{ securityContext: Record<string, unknown> }> }).containers[0]!.securityContext).capabilities = { drop: ['ALL'], add: ['NET_ADMIN'] };
+    // And a privileged container: Kyverno must still refuse it (defence in depth), whatever PSA says.
+    const priv = structuredClone(cap);
+    (priv.metadata as { name: string }).name = `mutant-psa-priv-${nonce}-${psaPods++}`;
+    Object.assign((priv.spec as { containers: Array<{ securityContext: Record<string, unknown> }> }).containers[0]!.securityContext, { privileged: true, allowPrivilegeEscalation: true });
+    const a = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: stringify(cap), reject: false });
+    const b = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: stringify(priv), reject: false });
+    const capByPsa = a.exitCode !== 0 && PSA_DENIAL.test(a.stderr);
+    const privRejected = b.exitCode !== 0;
+    const privBy = PSA_DENIAL.test(b.stderr) ? 'PSA' : /kyverno/i.test(b.stderr) ? 'Kyverno' : privRejected ? 'another layer' : 'nobody';
+    return {
+      green: capByPsa && privRejected,
+      detail: `NET_ADMIN pod in ${PSA_NS}: ${capByPsa ? 'rejected by PSA restricted:v1.34' : a.exitCode === 0 ? 'ADMITTED (2.2.1)' : `rejected, not by PSA: ${redactCredentials(a.stderr.trim().slice(0, 200))}`}; privileged pod: rejected by ${privBy}`,
+    };
+  },
+  replay: '',
+};
+
+const MUTANTS = [rbacSecrets, rbacExec, cdeTaint, psaDowngrade];
+
+beforeAll(async () => {
+  cluster = sharedCluster();
+  audit = new AuditLogReader(cluster.workDir ? join(cluster.workDir, 'audit') : '');
+  const nodes = JSON.parse((await cluster.kubectl(['get', 'nodes', '-o', 'json'])).stdout) as { items: Array<{ metadata: { name: string; labels?: Record<string, string> } }> };
+  cdeNodes = nodes.items.filter((n) => Object.entries(LABEL).every(([key, v]) => n.metadata.labels?.[key] === v)).map((n) => n.metadata.name);
+  cdeTaint.objects = cdeNodes.map((n) => `Node/${n} taint ${taintSpec}`);
+  const pods = (JSON.parse((await cluster.kubectl(['get', 'pods', '-n', EXEC_NS, '--field-selector=status.phase=Running', '-o', 'json'])).stdout) as { items: Array<{ metadata: { name: string; ownerReferences?: unknown[]; deletionTimestamp?: string }; spec: { containers: Array<{ name: string }> } }> }).items.filter((p) => p.metadata.ownerReferences?.length && !p.metadata.deletionTimestamp);
+  if (!pods[0]) throw new Error(`INCONCLUSIVE: no running workload pod in ${EXEC_NS}`);
+  execTarget = { pod: pods[0].metadata.name, container: pods[0].spec.containers[0]!.name };
+  psaOriginal = (await cluster.kubectl(['get', 'namespace', PSA_NS, '-o', `jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}`])).stdout.trim();
+  if (!psaOriginal) throw new Error(`INCONCLUSIVE: Namespace ${PSA_NS} has no PSA enforce label to weaken`);
+  rbacSecrets.replay = `${k()} create -f - <<'EOF'\n${[secretRole, secretBinding].map((d) => stringify(d)).join('---\n')}EOF\n${k()} get --raw /api/v1/namespaces/${SECRET_NS}/secrets ${operators.args.join(' ')}; ${k()} delete rolebinding,role -n ${SECRET_NS} ${secretRole.metadata.name}`;
+  rbacExec.replay = `${k()} create -f - <<'EOF'\n${[execRole, execBinding].map((d) => stringify(d)).join('---\n')}EOF\n${k()} exec -n ${EXEC_NS} ${execTarget.pod} ${operators.args.join(' ')} -- /x; ${k()} delete rolebinding,role -n ${EXEC_NS} ${execRole.metadata.name}`;
+  cdeTaint.replay = `${cdeNodes.map((n) => `${k()} taint nodes ${n} ${TAINT.key}:${TAINT.effect}-`).join('; ')}; ${k()} run taint-probe -n default --image=${cluster.images.serverImage} --overrides='{"spec":{"nodeSelector":${JSON.stringify(LABEL)}}}'; ${cdeNodes.map((n) => `${k()} taint nodes ${n} ${taintSpec}`).join('; ')}`;
+  psaDowngrade.replay = `${k()} label namespace ${PSA_NS} pod-security.kubernetes.io/enforce=privileged --overwrite; <create a pod adding NET_ADMIN in ${PSA_NS} with --dry-run=server>; ${k()} label namespace ${PSA_NS} pod-security.kubernetes.io/enforce=${psaOriginal} --overwrite`;
+});
+
+afterAll(async () => {
+  // Belt and braces: whatever a crash skipped, the cluster goes back to the set.
+  if (!cluster) return;
+  await rbacSecrets.restore().catch(() => {});
+  await rbacExec.restore().catch(() => {});
+  if (cdeNodes.length) await cdeTaint.restore().catch((e) => process.stderr.write(`guard-mutants: ${(e as Error).message}\n`));
+  if (psaOriginal) await psaDowngrade.restore().catch((e) => process.stderr.write(`guard-mutants: ${(e as Error).message}\n`));
+  const lines = verdicts.map((v) => `  ${v.verdict.padEnd(22)} ${v.id.padEnd(22)} [${v.requirement}] ${(v.ms / 1000).toFixed(1)} s`);
+  process.stdout.write(`\nguard mutants (live):\n${lines.join('\n')}\n`);
+});
+
+describe('live mutants: weaken the insider, node-pool and admission guards, see them turn red, restore', () => {
+  for (const m of MUTANTS) {
+    it(`${m.id} [${m.requirement}]: ${m.description} → red, then green after restore`, async () => {
+      const r = await runMutant(m);
+      recordLiveResults([r]);
+      if (m === rbacExec && grantedExecAudit) recordLiveResults([grantedExecAudit]);
+      process.stdout.write(`${r.message}\n`);
+      expect(r.status, explain(r)).toBe('pass');
+      if (m === rbacExec) {
+        expect(grantedExecAudit, 'the granted exec was never observed').toBeDefined();
+        expect(grantedExecAudit!.status, explain(grantedExecAudit!)).toBe('pass');
+      }
+    });
+  }
+});
