@@ -5,6 +5,13 @@ import { build, deployment, find, netpol, toSet, goodDocs, ns, type Doc } from '
 import { parsePolicy } from './network/policy.ts';
 import { matchesSelector } from '../k8s/label-selector.ts';
 import { isStrictSubset, parseCidr } from './network/cidr.ts';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { loadManifestDir } from '../manifests/load.ts';
+import { MUTANTS_NETWORK_REJECTED } from '../../suites/offline/mutants/network.ts';
+import { SHIPPED } from '../../suites/offline/cli.ts';
 
 const run = (set: ReturnType<typeof build>) => networkAnalyzer.run(set, {}) as CheckResult[];
 const fails = (rs: CheckResult[]) => rs.filter((r) => r.status === 'fail');
@@ -370,5 +377,25 @@ describe('semantics units', () => {
     const teamClasses = m.endpoints.filter((e) => e.namespace === 'team-a' && e.members.some((x) => x.kind === 'workload'));
     expect(teamClasses).toHaveLength(10);
     expect(teamClasses.reduce((n, e) => n + e.members.length, 0)).toBe(300);
+  });
+});
+
+// Mutants the apiserver rejects cannot be replayed live (kubectl fails), so they run here, on a copy of the shipped set.
+describe('mutants the apiserver rejects (suites/offline/mutants/network.ts MUTANTS_NETWORK_REJECTED)', () => {
+  it.each(MUTANTS_NETWORK_REJECTED.map((m) => [m.id, m] as const))('%s is KILLED naming its requirement and file:line', (_id, m) => {
+    const dir = mkdtempSync(join(tmpdir(), `pci-mutant-${m.id}-`));
+    try {
+      cpSync(SHIPPED, dir, { recursive: true });
+      const path = join(dir, m.file);
+      const docs = parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS()).filter((d) => d != null);
+      writeFileSync(path, m.mutate(structuredClone(docs)).map((d) => stringify(d)).join('---\n'));
+      const f = fails(networkAnalyzer.run(loadManifestDir(dir), {}) as CheckResult[]);
+      const hit = f.find((r) => r.check === m.check && r.requirement === m.requirement);
+      expect(hit, f.map((r) => `${r.check}[${r.requirement}] ${r.message}`).join('\n')).toBeDefined();
+      expect(hit?.file).toBe(m.file);
+      expect(hit?.line).toBeGreaterThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
