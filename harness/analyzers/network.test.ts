@@ -149,7 +149,7 @@ describe('each weakening fails naming its requirement', () => {
     expect(r?.requirement).toBe('1.3.2');
     expect(r?.message).toContain('cde-frontend/payment-api → external:203.0.113.10');
     expect(r?.message).toContain('NetworkPolicy cde-frontend/egress-internet');
-    // excepting the internet address but not the pod network still reaches every pod (Calico and Cilium match pod IPs)
+    // excepting the internet address but not the pod network still reaches every pod (Calico matches pod IPs; the model keeps that wider reading)
     const podsToo = fails(egressTo({ cidr: '0.0.0.0/0', except: ['203.0.113.0/24'] }));
     expect(podsToo.find((x) => x.check === 'network.reachability')?.message).toContain('cde-frontend/payment-api → default/attacker');
     // excepting both: no undeclared flow exists today; the rule itself is still an undeclared destination (over-permission, 1.3.2)

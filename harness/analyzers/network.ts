@@ -82,7 +82,7 @@ function validityResults(m: Reachability): CheckResult[] {
                   check: 'network.ipblock',
                   requirement: REQ_VALID,
                   status: 'pass',
-                  message: `${text} is valid (every except is a strict subset of cidr)${cover.length ? `; it holds the whole ${nw(cover)} (${net.source}), so it counts as admitting every pod (Calico and Cilium match ipBlock on pod IPs)` : ` and holds no pod or Service address (${net.source})`}`,
+                  message: `${text} is valid (every except is a strict subset of cidr)${cover.length ? `; it holds the whole ${nw(cover)} (${net.source}), so it counts as admitting every pod (Calico matches ipBlock on pod IPs; Cilium does not between its own endpoints: the wider reading is the safe one)` : ` and holds no pod or Service address (${net.source})`}`,
                 },
                 peer.path,
               ),

@@ -91,8 +91,8 @@ export function cidrRange(c: Cidr): [bigint, bigint] {
 /**
  * How much of network `net` an ipBlock (cidr minus except) holds: none, part
  * of it, or all of it. Used for the pod and Service networks: an ipBlock that
- * holds any pod address may admit pods (Calico and Cilium match ipBlock
- * against pod IPs), and one that holds only part of it admits whichever pods
+ * holds any pod address may admit pods (Calico matches ipBlock against pod
+ * IPs; Cilium does not between its own endpoints: the wider reading is kept), and one that holds only part of it admits whichever pods
  * happen to get an address there.
  */
 export function ipBlockCoverage(block: { cidr: Cidr; except: Cidr[] }, net: Cidr): 'none' | 'partial' | 'full' {

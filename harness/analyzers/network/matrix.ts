@@ -130,9 +130,10 @@ export function predictReachability(set: ManifestSet): Reachability {
       // ipBlock holds the outside world when it holds EXTERNAL_IP. It holds pods too when it holds any
       // address of the pod or Service network: the API leaves it implementation-defined whether ipBlock
       // sees pod IPs (docs: "cluster ingress and egress mechanisms often require rewriting packet
-      // source/dest IPs"); Calico and Cilium match pod IPs (observed live on Calico: egress 0.0.0.0/0
-      // reaches pods). Counting every pod as admitted when any pod address may be held is the safe
-      // direction for a tool that proves denials (see docs/upstream-fidelity.md, "NetworkPolicy").
+      // source/dest IPs"). Calico matches pod IPs (observed live: egress 0.0.0.0/0 reaches pods); Cilium
+      // documents that its CIDR rules do not apply between Cilium-managed endpoints. Counting every pod as
+      // admitted when any pod address may be held (Calico's reading, the wider one) is the safe direction
+      // for a tool that proves denials (see docs/upstream-fidelity.md, "NetworkPolicy").
       const { cidr, except } = peer.ipBlock;
       if (cidrContainsIp(cidr, EXTERNAL_IP_PARSED) && !except.some((x) => cidrContainsIp(x, EXTERNAL_IP_PARSED))) b.set(model.external.id);
       if (ipBlockHoldsPods(peer.ipBlock)) for (const e of endpoints) if (!e.external) b.set(e.id);
