@@ -8,6 +8,8 @@ import { locateKyvernoCli } from '../tools/kyverno-cli.ts';
 import { kyvernoAnalyzer, runKyverno } from './kyverno.ts';
 import { REPO_ROOT } from './kyverno/fixtures.ts';
 import { verifyCoverageResults } from './kyverno/verify-coverage.ts';
+import { parseAllDocuments, stringify } from 'yaml';
+import { MUTANTS_KYVERNO_VERIFY_COVERAGE } from '../../suites/offline/mutants/kyverno.ts';
 
 // The set under test is the shipped one: namespaces + the Kyverno policies.
 const FILES = ['00-namespaces.yaml', '30-kyverno-cde-pod-security.yaml', '31-kyverno-generate-default-deny.yaml'];
@@ -338,6 +340,14 @@ describe('kyverno.verify-coverage (6.3.2): every CDE image is signature-verified
   it('a verified reference the registry rule never admits is stale', () => {
     const rs = cov(weaken(VERIFY, '            - "localhost:5001/pci/*"\n', '            - "localhost:5001/pci/*"\n            - "registry.example/pci/*"\n', aligned));
     expect(rs.map((r) => [r.file, r.line, r.message])).toEqual([[VERIFY, lineOf(aligned[VERIFY]!, '- "localhost:5001/pci/*"') + 1, expect.stringContaining('verifies "registry.example/pci/*"')]]);
+  });
+
+  it.each(MUTANTS_KYVERNO_VERIFY_COVERAGE.map((m) => [m.id, m] as const))('pending mutant %s fails kyverno.verify-coverage on the aligned set', (_id, m) => {
+    const docs = parseAllDocuments(aligned[m.file]!).map((d) => d.toJS()).filter((d) => d != null);
+    const mutated = { ...aligned, [m.file]: m.mutate(structuredClone(docs)).map((d) => stringify(d)).join('---\n') };
+    const f = fails(cov(mutated));
+    expect(f.length).toBeGreaterThan(0);
+    expect(f.every((r) => r.check === m.check && r.requirement === m.requirement)).toBe(true);
   });
 
   it('a verifyImages rule that no longer matches the CDE namespaces, or skips the images, leaves them unverified', () => {
