@@ -1,3 +1,9 @@
+import { join } from 'node:path';
+import { effectivePermissions } from '../analyzers/rbac/effective.ts';
+import { accessTables, cdeNamespaces } from '../analyzers/rbac/scope.ts';
+import { REPO_ROOT } from '../cluster/paths.ts';
+import { loadManifestDir } from '../manifests/load.ts';
+import type { ManifestSet } from '../manifests/types.ts';
 import { atoms, type Atom } from '../analyzers/rbac/access-table.ts';
 import { ruleAllows, type ResourceRequest } from '../analyzers/rbac/match.ts';
 import { bindingLabel, roleLabel, subjectLabel, type EffectivePermissions, type PolicyRule, type Subject } from '../analyzers/rbac/types.ts';
@@ -217,4 +223,22 @@ export function describeMismatch(c: RbacComparison): string {
   if (c.extra.length) parts.push(`the cluster grants what the model does not predict: ${c.extra.slice(0, 8).join('; ')}${c.extra.length > 8 ? ` … (${c.extra.length})` : ''}`);
   if (c.missing.length) parts.push(`the model predicts what the cluster does not grant: ${c.missing.slice(0, 8).join('; ')}${c.missing.length > 8 ? ` … (${c.missing.length})` : ''}`);
   return `PREDICTION MISMATCH ${c.identity} in namespace ${c.namespace}: ${parts.join(' | ')}`;
+}
+
+/**
+ * What an insider scenario stands on, from the shipped set: every subject's
+ * effective permissions (the offline `rbac.least-privilege` computation),
+ * the CDE namespaces, and the human subjects of the access table.
+ */
+export function insiderModel(manifestsDir = join(REPO_ROOT, 'manifests')): { set: ManifestSet; eff: EffectivePermissions; cde: string[]; humans: Subject[] } {
+  const set = loadManifestDir(manifestsDir);
+  return {
+    set,
+    eff: effectivePermissions(set),
+    cde: [...cdeNamespaces(set)].sort(),
+    humans: accessTables(set)
+      .flatMap((t) => t.spec.subjects ?? [])
+      .map((x) => x.subject as Subject)
+      .filter((x) => x.kind === 'Group' || x.kind === 'User'),
+  };
 }

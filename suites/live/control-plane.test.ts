@@ -11,6 +11,7 @@ import { collectDiagnostics, parseAuditLog } from '../../harness/scenario/diagno
 import type { LiveCheckId } from '../../harness/scenario/checks.ts';
 import type { DecidingLayer, LiveResult } from '../../harness/scenario/result.ts';
 import { recordLiveResults } from '../../harness/scenario/sink.ts';
+import type { AuditEvent } from '../../harness/scenario/audit-log.ts';
 import { sharedCluster } from './support/shared.ts';
 
 /**
@@ -24,16 +25,6 @@ import { sharedCluster } from './support/shared.ts';
  * An instrument that breaks (no audit log dir, kubectl failing) records an
  * inconclusive result and fails the test with INCONCLUSIVE (exit 3, not 1).
  */
-interface AuditEvent {
-  auditID?: string;
-  stage?: string;
-  level: string;
-  verb: string;
-  requestURI: string;
-  user?: { username?: string; groups?: string[] };
-  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
-  responseStatus?: { code?: number };
-}
 
 const NS = 'cde-processing';
 const nonce = randomBytes(4).toString('hex');

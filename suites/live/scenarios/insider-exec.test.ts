@@ -2,16 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { effectivePermissions } from '../../../harness/analyzers/rbac/effective.ts';
-import { accessTables, cdeNamespaces } from '../../../harness/analyzers/rbac/scope.ts';
-import type { Subject } from '../../../harness/analyzers/rbac/types.ts';
-import { REPO_ROOT } from '../../../harness/cluster/paths.ts';
 import type { Cluster } from '../../../harness/cluster/provider.ts';
 import { redactCredentials } from '../../../harness/evidence/bundle.ts';
-import { loadManifestDir } from '../../../harness/manifests/load.ts';
 import { actingUser, auditExcerpt, AuditLogReader, type AuditEvent } from '../../../harness/scenario/audit-log.ts';
 import { collectDiagnostics } from '../../../harness/scenario/diagnostics.ts';
-import { identityOf, predictAllows, type Identity } from '../../../harness/scenario/rbac-live.ts';
+import { identityOf, insiderModel, predictAllows, type Identity } from '../../../harness/scenario/rbac-live.ts';
 import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { recordLiveResults } from '../../../harness/scenario/sink.ts';
 import { explain } from '../support/scenario.ts';
@@ -34,13 +29,7 @@ import { sharedCluster } from '../support/shared.ts';
  */
 const SCENARIO = 'insider.exec';
 const nonce = randomBytes(3).toString('hex');
-const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
-const eff = effectivePermissions(set);
-const CDE = [...cdeNamespaces(set)].sort();
-const HUMANS: Subject[] = accessTables(set)
-  .flatMap((t) => t.spec.subjects ?? [])
-  .map((s) => s.subject as Subject)
-  .filter((s) => s.kind === 'Group' || s.kind === 'User');
+const { set, eff, cde: CDE, humans: HUMANS } = insiderModel();
 
 let cluster: Cluster;
 let audit: AuditLogReader;
