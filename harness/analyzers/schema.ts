@@ -17,8 +17,8 @@ import type { LoadedObject } from '../manifests/types.ts';
 import { SPEC_API_VERSION } from '../spec/types.ts';
 import { builtinIssues, isBuiltinKind } from './schema/builtin.ts';
 import { crdIssues, isCrdKind, KYVERNO_CRD_VERSION } from './schema/crd-schema.ts';
-import { dottedPath, type SchemaIssue } from './schema/issue.ts';
-import { specIssues } from './schema/spec-schemas.ts';
+import { dottedPath, type SchemaIssue } from '../k8s/schema-issue.ts';
+import { specIssues } from '../spec/schemas.ts';
 
 const CHECK = 'schema.valid';
 const REQUIREMENT = '2.2.1';

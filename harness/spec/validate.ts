@@ -1,5 +1,5 @@
 import { InputError } from '../errors.ts';
-import { specIssues } from '../analyzers/schema/spec-schemas.ts';
+import { specIssues } from './schemas.ts';
 import type { LoadedObject } from '../manifests/types.ts';
 import { SPEC_API_VERSION } from './types.ts';
 

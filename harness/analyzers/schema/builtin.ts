@@ -17,7 +17,7 @@ import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as policy from 'kubernetes-models/policy/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as core from 'kubernetes-models/v1';
-import { fromAjvErrors, type AjvLikeError, type SchemaIssue } from './issue.ts';
+import { fromAjvErrors, type AjvLikeError, type SchemaIssue } from '../../k8s/schema-issue.ts';
 
 interface ModelClass {
   new (data: object): { validate(): void };

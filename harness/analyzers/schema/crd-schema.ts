@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { fromAjvErrors, type SchemaIssue } from './issue.ts';
+import { fromAjvErrors, type SchemaIssue } from '../../k8s/schema-issue.ts';
 
 type Schema = Record<string, unknown>;
 

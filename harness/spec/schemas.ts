@@ -5,8 +5,8 @@
  * spec-schemas.test.ts checks these against the TypeScript types by example.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import { SPEC_API_VERSION, type SpecKind } from '../../spec/types.ts';
-import { fromAjvErrors, type SchemaIssue } from './issue.ts';
+import { SPEC_API_VERSION, type SpecKind } from './types.ts';
+import { fromAjvErrors, type SchemaIssue } from '../k8s/schema-issue.ts';
 
 type Schema = Record<string, unknown>;
 

@@ -8,8 +8,8 @@ import {
   type FlowTableSpec,
   type ScopeDeclarationSpec,
   type SpecKind,
-} from '../../spec/types.ts';
-import { specIssues } from './spec-schemas.ts';
+} from './types.ts';
+import { specIssues } from './schemas.ts';
 
 // Every optional field of every spec type, typed against harness/spec/types.ts:
 // if the types change, this stops compiling, and the schema must follow.
