@@ -4,8 +4,8 @@ export { downAll, sweepStale, installSignalHandlers, type DownReport } from './c
 export { chooseImageSource, type ImageMode, type ImageSource } from './images.ts';
 export { KindProvider } from './kind/provider.ts';
 export type { Cluster, ClusterLayout, ClusterProvider, ClusterSpec } from './provider.ts';
-export { probe, checkReachability, formatCheck, type Outcome, type ProbePod, type ProbeTarget, type ReachabilityCheck } from './probe.ts';
-export { startProbePod, probeOptionsLike, runPod, deletePod, podIP } from './pods.ts';
+export type { Outcome, ProbePod } from './probe.ts';
+export { runPod, deletePod, podIP } from './pods.ts';
 export { runCanary, canaryFor, requireEnforcement, networkCheckStatus, EnforcementError, type CanaryResult, type CanaryVerdict } from './canary.ts';
 export { assertNoPulls, findPulls } from './pulls.ts';
 export { StepError } from './progress.ts';

@@ -88,30 +88,6 @@ export function harnessPod(o: HarnessPodOptions): Record<string, unknown> {
   };
 }
 
-interface PodTemplateJson {
-  metadata?: { labels?: Record<string, string> };
-  spec?: { serviceAccountName?: string; nodeSelector?: Record<string, string>; tolerations?: unknown[] };
-}
-
-/**
- * A probe pod that the network sees as the workload: same labels, service
- * account, node selector and tolerations as the Deployment's pod template.
- * Caveat: it also matches the workload's Service selector while it lives.
- */
-export async function probeOptionsLike(cluster: Cluster, namespace: string, deployment: string, name: string): Promise<HarnessPodOptions> {
-  const { stdout } = await cluster.kubectl(['get', 'deployment', deployment, '-n', namespace, '-o', 'json']);
-  const tpl = (JSON.parse(stdout) as { spec: { template: PodTemplateJson } }).spec.template;
-  return {
-    namespace,
-    name,
-    image: cluster.images.probeImage,
-    labels: tpl.metadata?.labels,
-    serviceAccountName: tpl.spec?.serviceAccountName,
-    nodeSelector: tpl.spec?.nodeSelector,
-    tolerations: tpl.spec?.tolerations,
-  };
-}
-
 /** Create a pod and wait until Ready; on timeout the error says why (waiting reason, events). */
 export async function runPod(cluster: Cluster, o: HarnessPodOptions, timeoutMs = 90_000): Promise<ProbePod> {
   await cluster.kubectl(['apply', '--server-side', '--field-manager=pci-harness', '-f', '-'], { input: stringify(harnessPod(o)) });
@@ -122,10 +98,6 @@ export async function runPod(cluster: Cluster, o: HarnessPodOptions, timeoutMs =
     throw new Error(`pod ${o.namespace}/${o.name} not Ready after ${Math.ceil(timeoutMs / 1000)}s: ${r.stderr.trim()}\n${d.stdout.split('\n').slice(-15).join('\n')}`);
   }
   return { cluster, namespace: o.namespace, name: o.name };
-}
-
-export async function startProbePod(cluster: Cluster, o: Omit<HarnessPodOptions, 'image'> & { image?: string }): Promise<ProbePod> {
-  return runPod(cluster, { ...o, image: o.image ?? cluster.images.probeImage });
 }
 
 export async function podIP(cluster: Cluster, namespace: string, name: string): Promise<string> {

@@ -10,7 +10,7 @@ import { writeBootReport } from './support/report.ts';
  * One shared PCI cluster (Calico + Kyverno + the PCI set) for every live file,
  * booted once and ALWAYS deleted in teardown (vitest runs it after failures
  * too; SIGINT/SIGTERM delete it through the harness's signal handlers).
- *   PCI_LIVE_SHARED=0          don't boot it (running only kindnet/interrupt files)
+ *   PCI_LIVE_SHARED=0          don't boot it (a file that boots its own cluster)
  *   PCI_LIVE_KUBECONFIG=path   reuse a running cluster (`pci-harness up`); not deleted
  *   PCI_LIVE_CLUSTER=name      its name (default: from the kubeconfig's kind-<name> context)
  *   PCI_LIVE_WORKDIR=dir       its work dir, holding audit/ (default: found from the
