@@ -217,7 +217,9 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
   // own egress policy happens to block it today (defence in depth; e.g. an AND peer split into two OR peers).
   const failedInto = new Set<string>();
   const failedOutOf = new Set<string>();
-  const groups = new Map<string, { result: Omit<CheckResult, 'message'>; head: string; tail: string; pairs: string[] }>();
+  // Per group only the pairs a message shows (6) and a count: a broad rule admits millions of pod pairs on a large cluster.
+  const SHOWN = 6;
+  const groups = new Map<string, { result: Omit<CheckResult, 'message'>; head: string; tail: string; pairs: string[]; count: number }>();
   const seen = new Set<string>();
   const consider = (s: Endpoint, d: Endpoint, i: number, half: 'ingress' | 'egress') => {
     if (s.external && d.external) return;
@@ -226,12 +228,16 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
     const port = d.ports[i] as Port;
     const pk = portText(port.port, port.protocol);
     const undeclared: string[] = [];
+    let count = 0;
     for (const a of s.members)
       for (const b of d.members) {
         if (a === b) continue; // a pod talking to itself is ignored (upstream e2e does the same)
-        if (!declared.has(`${memberId(a)}>${memberId(b)}:${pk}`)) undeclared.push(`${memberId(a)} → ${memberId(b)}`);
+        if (!declared.has(`${memberId(a)}>${memberId(b)}:${pk}`)) {
+          count++;
+          if (undeclared.length < SHOWN) undeclared.push(`${memberId(a)} → ${memberId(b)}`);
+        }
       }
-    if (undeclared.length === 0) return;
+    if (count === 0) return;
     seen.add(cellKey);
     const full = m.allowed(s.id, d.id, i);
     const reason = m.explain(s.id, d.id, port);
@@ -250,8 +256,9 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
     const head = full ? `undeclared flow allowed on ${pk}` : `${dir} rule too broad on ${pk} (the flow is blocked today only by the ${dir === 'ingress' ? "source's egress" : "destination's ingress"} policy)`;
     const tail = `${why}; narrow or remove the rule, or declare the flow in the FlowTable if it is intended`;
     const key = `${full}|${requirement}|${anchor.file}:${anchor.line}|${head}|${tail}`;
-    const g = groups.get(key) ?? { result: anchor, head, tail, pairs: [] };
-    g.pairs.push(...undeclared);
+    const g = groups.get(key) ?? { result: anchor, head, tail, pairs: [], count: 0 };
+    for (const x of undeclared) if (g.pairs.length < SHOWN) g.pairs.push(x);
+    g.count += count;
     groups.set(key, g);
   };
   for (const d of m.endpoints) {
@@ -263,7 +270,7 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
     for (const d of m.endpoints) for (let i = 0; i < d.ports.length; i++) if (m.egressAdmits(s.id, d.id, i)) consider(s, d, i, 'egress');
   }
   for (const g of groups.values()) {
-    const shown = g.pairs.slice(0, 6).join(', ') + (g.pairs.length > 6 ? `, and ${g.pairs.length - 6} more` : '');
+    const shown = g.pairs.join(', ') + (g.count > SHOWN ? `, and ${g.count - SHOWN} more` : '');
     out.push({ ...g.result, message: `${g.head}: ${shown} (${g.tail})` });
   }
 
