@@ -69,7 +69,7 @@ describe('auditAnalyzer on a good policy', () => {
     expect(rs.filter((r) => r.check === 'audit.levels' && r.status === 'pass' && r.message.startsWith('case '))).toHaveLength(11);
     // the table covers admins and components; every admin request shape is logged
     expect(rs.filter((r) => r.check === 'audit.levels' && r.requirement === '10.2.1.2' && r.message.startsWith('the audit expectations cover'))).toHaveLength(3);
-    expect(rs.find((r) => r.message.startsWith('every administrative request tried is logged'))?.message).toMatch(/by \d+ privileged identities: cluster admin in system:masters/);
+    expect(rs.find((r) => r.message.startsWith('every administrative request tried is logged'))?.message).toMatch(/covering \d+ privileged identities: cluster admin in system:masters/);
     expect(rs.find((r) => r.check === 'audit.wired')?.message).toContain('= 1100 MB');
   });
 });
