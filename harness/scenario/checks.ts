@@ -10,6 +10,8 @@ export const LIVE_CHECKS = {
   'live.network.matrix': ['1.2.1', '1.3.1', '1.3.2', '2.2.3'],
   /** A compromised workload finds no API token and cannot reach the API server. */
   'live.network.api-token': ['7.2.5', '8.2.2'],
+  /** A namespace labelled in-scope at runtime gets the generated default-deny, proven by probes. */
+  'live.kyverno.generate': ['1.3.1', '1.3.2'],
   /** Pod Security Admission rejects what it claims, isolated from Kyverno. */
   'live.admission.psa': ['2.2.1'],
   /** Kyverno rejects what it claims, isolated from PSA. */
