@@ -756,16 +756,26 @@ func identityOf(b []byte) (string, bool) {
 	return *id.Hostname, true
 }
 
-func (p *prober) probeTCP(ctx context.Context, t target, hostport string, r *result) {
-	conn, err := p.dial(ctx, "tcp", hostport)
+// connect dials and bounds every read and write by the target's deadline; on
+// failure it records why (connectFailed) and returns nil.
+func (p *prober) connect(ctx context.Context, network, hostport string, r *result) net.Conn {
+	conn, err := p.dial(ctx, network, hostport)
 	if err != nil {
 		connectFailed(r, err)
-		return
+		return nil
 	}
-	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
+	return conn
+}
+
+func (p *prober) probeTCP(ctx context.Context, t target, hostport string, r *result) {
+	conn := p.connect(ctx, "tcp", hostport, r)
+	if conn == nil {
+		return
+	}
+	defer conn.Close()
 	if _, err := conn.Write([]byte("PCI-PROBE " + t.ID + "\n")); err != nil {
 		silent(r, "write: "+err.Error())
 		return
@@ -838,15 +848,11 @@ func (p *prober) probeHTTP(ctx context.Context, t target, hostport string, r *re
 }
 
 func (p *prober) probeUDP(ctx context.Context, t target, hostport string, r *result) {
-	conn, err := p.dial(ctx, "udp", hostport)
-	if err != nil {
-		connectFailed(r, err)
+	conn := p.connect(ctx, "udp", hostport, r)
+	if conn == nil {
 		return
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
 	if _, err := conn.Write([]byte("PCI-PROBE " + t.ID + "\n")); err != nil {
 		connectFailed(r, err)
 		return
@@ -884,15 +890,11 @@ func (p *prober) probeDNSUDP(ctx context.Context, t target, hostport string, r *
 		r.Stage, r.Outcome, r.Error = stageConnect, outError, err.Error()
 		return
 	}
-	conn, err := p.dial(ctx, "udp", hostport)
-	if err != nil {
-		connectFailed(r, err)
+	conn := p.connect(ctx, "udp", hostport, r)
+	if conn == nil {
 		return
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
 	if _, err := conn.Write(query); err != nil {
 		connectFailed(r, err)
 		return
@@ -926,15 +928,11 @@ func (p *prober) probeDNSTCP(ctx context.Context, t target, hostport string, r *
 		r.Stage, r.Outcome, r.Error = stageConnect, outError, err.Error()
 		return
 	}
-	conn, err := p.dial(ctx, "tcp", hostport)
-	if err != nil {
-		connectFailed(r, err)
+	conn := p.connect(ctx, "tcp", hostport, r)
+	if conn == nil {
 		return
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
 	msg := binary.BigEndian.AppendUint16(nil, uint16(len(query)))
 	if _, err := conn.Write(append(msg, query...)); err != nil {
 		silent(r, "write: "+err.Error())
