@@ -61,7 +61,7 @@ export async function place(ctx: ScenarioContext, spec: AdversarySpec): Promise<
  * via that node, as a router in front of the cluster would have them (one
  * route for the whole pod subnet would enter through one node and be
  * forwarded over the tunnel, where reverse-path filtering drops it). Without
- * Calico's block affinities: the whole pod subnet via a worker.
+ * Calico's block affinities: the model's pod network via a worker.
  */
 async function podRoutes(ctx: ScenarioContext): Promise<Array<{ cidr: string; via: string }>> {
   const r = await ctx.cluster.kubectl(['get', 'blockaffinities.crd.projectcalico.org', '-o', 'json'], { reject: false });
@@ -73,7 +73,8 @@ async function podRoutes(ctx: ScenarioContext): Promise<Array<{ cidr: string; vi
   }
   const via = ctx.topology.nodes.find((n) => !n.cde && !n.controlPlane) ?? ctx.topology.nodes[0];
   if (!via) throw new Error('no node to route the outside world through');
-  return [{ cidr: ctx.podSubnet, via: via.ip }];
+  // The pod network the model uses (ScopeDeclaration clusterNetwork, else the kind config).
+  return ctx.reach.model.network.podCIDRs.map((c) => ({ cidr: c.text, via: via.ip }));
 }
 
 /** Every source the model knows: each workload compromised, the outsider, an unlabelled pod in each namespace, the outside world. */

@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { predictReachability, type Reachability } from '../analyzers/network/matrix.ts';
 import { memberId, type Endpoint, type Member } from '../analyzers/network/model.ts';
 import { requireEnforcement, type CanaryResult } from '../cluster/canary.ts';
 import { REPO_ROOT } from '../cluster/paths.ts';
 import type { Cluster } from '../cluster/provider.ts';
 import { loadManifestDir } from '../manifests/load.ts';
+import type { ManifestSet } from '../manifests/types.ts';
 import { findSpec } from '../spec/control-map.ts';
 import type { FlowTableSpec } from '../spec/types.ts';
 import { readTopology, type Topology } from './topology.ts';
@@ -22,8 +21,8 @@ export interface ScenarioContext {
   reach: Reachability;
   flows: FlowTableSpec['flows'];
   topology: Topology;
-  /** The kind config's pod subnet (the outside-world host routes it through a node). */
-  podSubnet: string;
+  /** The applied set, as loaded (scenarios read declarations from it, never from the files again). */
+  set: ManifestSet;
   endpointOf(memberId: string): Endpoint;
   member(memberId: string): Member;
 }
@@ -33,7 +32,6 @@ export async function scenarioContext(cluster: Cluster, manifestsDir = join(REPO
   const reach = predictReachability(set);
   const flows = findSpec<FlowTableSpec>(set, 'FlowTable')?.spec.flows ?? [];
   const topology = await readTopology(cluster);
-  const kind = parse(readFileSync(join(manifestsDir, 'kind', 'pci-calico.yaml'), 'utf8')) as { networking?: { podSubnet?: string } };
   const find = (id: string) => {
     const index = reach.model.memberIndex.get(id);
     if (index === undefined) throw new Error(`"${id}" is not a workload or position of the model: known are ${[...reach.model.memberIndex.keys()].join(', ')}`);
@@ -45,7 +43,7 @@ export async function scenarioContext(cluster: Cluster, manifestsDir = join(REPO
     reach,
     flows,
     topology,
-    podSubnet: kind.networking?.podSubnet ?? '10.244.0.0/16',
+    set,
     endpointOf: find,
     member: (id) => find(id).members.find((m) => memberId(m) === id) as Member,
   };

@@ -36,7 +36,7 @@ beforeAll(async () => {
   await requireNetworkEnforcement(ctx);
   const cluster = ctx.cluster;
   // The set's own declaration of what every in-scope namespace gets.
-  const policy = (await import('../../../harness/manifests/load.ts')).loadManifestDir(ctx.manifestsDir).objects.find((o) => o.object.kind === 'ClusterPolicy' && o.object.metadata.name === 'generate-default-deny');
+  const policy = ctx.set.objects.find((o) => o.object.kind === 'ClusterPolicy' && o.object.metadata.name === 'generate-default-deny');
   const rule = ((policy?.object.spec as { rules?: GenerateRule[] } | undefined)?.rules ?? []).find((r) => r.generate?.kind === 'NetworkPolicy');
   if (!rule?.generate?.name) throw new Error('the set has no ClusterPolicy generate-default-deny generating a NetworkPolicy: nothing to prove');
   want = { name: rule.generate.name, spec: rule.generate.data?.spec };
