@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Port } from '../analyzers/network/model.ts';
 import type { PodTemplate } from '../analyzers/workloads.ts';
-import { run } from '../cluster/exec.ts';
+import { run, type RunOptions, type RunResult } from '../cluster/exec.ts';
 import { deletePod, podIP, runPod, type HarnessPodOptions } from '../cluster/pods.ts';
 import type { Cluster } from '../cluster/provider.ts';
 import { AGENT, agentProbeArgs, parseAgentOutput, type AgentLine, type AgentTarget } from './agent.ts';
@@ -55,6 +55,15 @@ function serveArgs(ports: readonly Port[]): string[] {
   return [AGENT, 'serve', ...(tcp.length ? ['--tcp', tcp.join(',')] : []), ...(udp.length ? ['--udp', udp.join(',')] : [])];
 }
 
+/** One agent run through `exec` (kubectl exec or docker exec): targets on stdin, never throws. */
+async function runAgent(exec: (args: string[], opts: RunOptions) => Promise<RunResult>, targets: readonly AgentTarget[], timeoutMs: number): Promise<AgentRun> {
+  const t0 = Date.now();
+  const r = await exec(agentProbeArgs(timeoutMs), { input: JSON.stringify(targets), reject: false, timeoutMs: timeoutMs * 3 + 30_000 }).catch(
+    (e: Error): RunResult => ({ stdout: '', stderr: e.message, exitCode: -1 }),
+  );
+  return { ...parseAgentOutput(r.stdout), exitCode: r.exitCode, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
 function slug(text: string): string {
   return text.replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30);
 }
@@ -92,15 +101,7 @@ async function podPosition(cluster: Cluster, kind: PositionKind, memberId: strin
     node,
     serves,
     execPrefix: `kubectl --kubeconfig ${cluster.kubeconfigPath} exec -i -n ${o.namespace} ${o.name} --`,
-    async probe(targets, timeoutMs) {
-      const t0 = Date.now();
-      const r = await cluster.kubectl(['exec', '-i', '-n', o.namespace, o.name, '--', ...agentProbeArgs(timeoutMs)], {
-        input: JSON.stringify(targets),
-        reject: false,
-        timeoutMs: timeoutMs * 3 + 30_000,
-      }).catch((e: Error) => ({ stdout: '', stderr: e.message, exitCode: -1 }));
-      return { ...parseAgentOutput(r.stdout), exitCode: r.exitCode, stderr: r.stderr, ms: Date.now() - t0 };
-    },
+    probe: (targets, timeoutMs) => runAgent((args, opts) => cluster.kubectl(['exec', '-i', '-n', o.namespace, o.name, '--', ...args], opts), targets, timeoutMs),
     dispose,
     [Symbol.asyncDispose]: dispose,
   };
@@ -215,13 +216,7 @@ export async function outsideWorld(cluster: Cluster, opts: { memberId: string; n
       ip,
       serves: opts.serves,
       execPrefix: `docker exec -i ${name}`,
-      async probe(targets, timeoutMs) {
-        const t0 = Date.now();
-        const r = await run('docker', ['exec', '-i', name, ...agentProbeArgs(timeoutMs)], { input: JSON.stringify(targets), reject: false, timeoutMs: timeoutMs * 3 + 30_000 }).catch(
-          (e: Error) => ({ stdout: '', stderr: e.message, exitCode: -1 }),
-        );
-        return { ...parseAgentOutput(r.stdout), exitCode: r.exitCode, stderr: r.stderr, ms: Date.now() - t0 };
-      },
+      probe: (targets, timeoutMs) => runAgent((args, opts) => run('docker', ['exec', '-i', name, ...args], opts), targets, timeoutMs),
       dispose,
       [Symbol.asyncDispose]: dispose,
     };
