@@ -61,6 +61,11 @@ grafana:
 openreports:
   enabled: false
   installCrds: false
+# verifyImages reads signatures from the live lane's local registry, which serves plain HTTP
+# (harness/registry/): --allowInsecureRegistry on the admission controller.
+features:
+  registryClient:
+    allowInsecure: true
 `;
 
 export const kyverno: Recipe = {
