@@ -5,13 +5,17 @@ import { execa } from 'execa';
 import { defaultAnalyzers } from '../../harness/check/analyzers.ts';
 import { runAnalyzers } from '../../harness/check/run.ts';
 import { InputError } from '../../harness/errors.ts';
-import { redactValue, sealEvidence, writeEvidence } from '../../harness/evidence/bundle.ts';
+import { redactValue, writeEvidence } from '../../harness/evidence/bundle.ts';
+import { treeDigest } from '../../harness/evidence/digest.ts';
+import { finishPackage, PACKAGE_FILES } from '../../harness/evidence/package.ts';
+import { loadRecord } from '../../harness/images/record.ts';
 import { loadManifestDir } from '../../harness/manifests/load.ts';
 import { renderJson } from '../../harness/report/json.ts';
 import { renderJunit } from '../../harness/report/junit.ts';
 import { renderLiveMarkdown } from '../../harness/report/live.ts';
 import { renderSarif } from '../../harness/report/sarif.ts';
 import { summarize, type Summary } from '../../harness/report/summary.ts';
+import { versionsFromRecord, type RunReport } from '../../harness/report/run-report.ts';
 import { renderText } from '../../harness/report/text.ts';
 import type { VitestOutcome } from '../../harness/report/vitest-outcome.ts';
 import { LIVE_CHECKS } from '../../harness/scenario/checks.ts';
@@ -33,7 +37,9 @@ package to DIR (default reports/<timestamp>/):
   live.{txt,json,junit.xml,sarif}    live results (same formats), merged from live-results/results.jsonl
   live.vitest.json, live.vitest.junit.xml   what vitest ran (every test, hook and module error)
   live-results/                      raw results and diagnostics/ collected on failure
-  images.json (supply-chain record), summary.md, SHA256SUMS
+  images.json (supply-chain record), summary.md, run.json (the run's context)
+  report.html                        the whole run for a person: verdict per requirement, matrix grid
+  SHA256SUMS
 Every text file is redacted of credentials before SHA256SUMS is written.
   --images        image source for the cluster (default auto: local when built, else upstream)
   --out DIR       evidence directory
@@ -231,6 +237,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   mkdirSync(out, { recursive: true });
   const total = values['offline-only'] ? 2 : 4;
   const started = Date.now();
+  const timings: RunReport['context']['timings'] = [];
+  let stepStart = started;
+  const timed = (name: string) => {
+    const now = Date.now();
+    timings.push({ step: name, seconds: (now - stepStart) / 1000 });
+    stepStart = now;
+  };
 
   step(1, total, `offline check of ${DEFAULT_MANIFESTS}`);
   const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
@@ -239,6 +252,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const meta: Meta = { manifests: DEFAULT_MANIFESTS, manifestsDir: set.dir, version: VERSION };
   const checkText = writeCheckFiles(out, summarize(check.results, titles), meta);
   process.stderr.write(`${checkText.split('\n').at(-1)}\n`);
+  timed('offline check');
 
   let live: SummaryInput['live'];
   let liveResults: LiveResult[] = [];
@@ -258,6 +272,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       const record = join(cacheDir(), 'images', 'record.json');
       if (existsSync(record)) copyFileSync(record, join(out, FILES.images));
     }
+    timed('images (build or reuse)');
     if (!environment) {
       step(3, total, 'live suites: boot kind + Calico + Kyverno + PCI set, attack, tear down');
       const env = vitestEnv(out, values.images);
@@ -272,6 +287,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       live = { summary: writeLiveFiles(out, liveResults, titles, meta, outcome), outcome };
       const unmapped = unmappedLivePairs(liveResults);
       if (unmapped.length) process.stderr.write(`pci-harness run: warning: live results under requirements their check does not declare (harness/scenario/checks.ts): ${unmapped.join('; ')}\n`);
+      timed('live suites (boot, attack, teardown)');
     }
   }
 
@@ -284,24 +300,45 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   step(total, total, `evidence package: ${out}`);
   const git = await execa('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, reject: false });
+  const commit = git.exitCode === 0 ? git.stdout.trim() : 'unknown';
+  const liveNotRun = values['offline-only'] ? 'not run (--offline-only)' : `did not run: the environment failed before any scenario${environment ? ` (${environment})` : ''}`;
   writeEvidence(
     join(out, FILES.summary),
     renderSummaryMd({
       stamp,
       seconds: Math.round((Date.now() - started) / 1000),
-      commit: git.exitCode === 0 ? git.stdout.trim() : 'unknown',
+      commit,
       images: values.images,
       manifests: DEFAULT_MANIFESTS,
       hasImageRecord: existsSync(join(out, FILES.images)),
       checkText,
       live,
-      liveNotRun: values['offline-only'] ? 'not run (--offline-only)' : `did not run: the environment failed before any scenario${environment ? ` (${environment})` : ''}`,
+      liveNotRun,
       verdict,
     }),
   );
-  const { redacted } = sealEvidence(out);
+  timed('evidence package');
+  const report: RunReport = {
+    context: {
+      version: VERSION,
+      runId: stamp,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date().toISOString(),
+      commit,
+      manifests: DEFAULT_MANIFESTS,
+      manifestDigest: treeDigest(set.dir),
+      imageSource: values.images,
+      versions: versionsFromRecord(existsSync(join(out, FILES.images)) ? loadRecord(join(out, FILES.images)) : undefined),
+      timings,
+      verdict,
+    },
+    offline: check.results,
+    ...(live ? { live: liveResults, ...(live.outcome ? { vitest: live.outcome } : {}) } : { liveNotRun }),
+    titles,
+  };
+  const { redacted } = finishPackage(out, report);
   if (redacted.length) process.stderr.write(`redacted credentials in: ${redacted.join(', ')}\n`);
   for (const reason of verdict.reasons) process.stderr.write(`  ${reason}\n`);
-  process.stderr.write(`evidence written to ${out} (exit ${verdict.code})\n`);
+  process.stderr.write(`evidence written to ${out} (exit ${verdict.code}); open ${join(out, PACKAGE_FILES.html)}\n`);
   return verdict.code;
 }
