@@ -12,7 +12,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { MUTANTS_KYVERNO_VERIFY_COVERAGE } from '../../suites/offline/mutants/kyverno.ts';
 
 // The set under test is the shipped one: namespaces + the Kyverno policies.
-const FILES = ['00-namespaces.yaml', '30-kyverno-cde-pod-security.yaml', '31-kyverno-generate-default-deny.yaml'];
+const FILES = ['00-namespaces.yaml', '30-kyverno-cde-pod-security.yaml', '31-kyverno-generate-default-deny.yaml', '33-kyverno-cde-node-isolation.yaml'];
 const shipped = Object.fromEntries(FILES.map((f) => [`cluster/${f}`, readFileSync(join(REPO_ROOT, 'manifests', 'cluster', f), 'utf8')]));
 const POD = 'cluster/30-kyverno-cde-pod-security.yaml';
 const GEN = 'cluster/31-kyverno-generate-default-deny.yaml';
@@ -298,7 +298,7 @@ describe('kyverno.verify-coverage (6.3.2): every CDE image is signature-verified
   const WL = 'cluster/40-workloads.yaml';
   const full = { ...shipped, ...readSet('cluster', ['32-kyverno-verify-images.yaml', '40-workloads.yaml']), ...readSet('spec', ['scope.yaml']) };
   // The set as it must be for the check to pass: the verified references and the allowed registries are one set.
-  const aligned = weaken(VERIFY, '            - "localhost:5001/pci/*"\n', '            - "localhost/pci-harness/*"\n            - "localhost:5001/pci/*"\n', full);
+  const aligned = weaken(VERIFY, '            - "registry.pci.internal:5000/pci/*"\n', '            - "localhost/pci-harness/*"\n            - "registry.pci.internal:5000/pci/*"\n', full);
   const cov = (files: Record<string, string>) => verifyCoverageResults(setFromTexts(files));
 
   it('passes when every workload image is verified and the registry rule admits exactly the verified references', () => {
@@ -320,26 +320,26 @@ describe('kyverno.verify-coverage (6.3.2): every CDE image is signature-verified
   it('a verifyImages pattern that misses the workloads\' images fails at the workload image line', () => {
     const rs = cov(weaken(VERIFY, '            - "localhost/pci-harness/*"\n', '            - "localhost/pci-harness/payments/*"\n', aligned));
     expect(rs.filter((r) => r.file === WL)).toHaveLength(3);
-    expect(rs.find((r) => r.file === WL)?.message).toMatch(/runs localhost\/pci-harness\/server:v1, which no verifyImages rule for Pods in cde-\w+ verifies \(imageReferences localhost\/pci-harness\/payments\/\*, localhost:5001\/pci\/\* miss it\)/);
+    expect(rs.find((r) => r.file === WL)?.message).toMatch(/runs localhost\/pci-harness\/server:v1, which no verifyImages rule for Pods in cde-\w+ verifies \(imageReferences localhost\/pci-harness\/payments\/\*, registry.pci.internal:5000\/pci\/\* miss it\)/);
     // and the registry rule admits more than is verified
     expect(rs.some((r) => r.file === POD && r.message.includes('admits containers images "localhost/pci-harness/*"'))).toBe(true);
   });
 
   it('a registry the allowed-registry rule admits but nothing verifies fails at the pattern', () => {
-    const rs = cov(weaken(POD, /localhost\/pci-harness\/\* \| localhost:5001\/pci\/\*/g, 'localhost/pci-harness/* | localhost:5001/pci/* | ghcr.io/*', aligned));
+    const rs = cov(weaken(POD, /localhost\/pci-harness\/\* \| registry.pci.internal:5000\/pci\/\*/g, 'localhost/pci-harness/* | registry.pci.internal:5000/pci/* | ghcr.io/*', aligned));
     expect(rs.map((r) => [r.file, r.message])).toEqual(
       ['containers', 'initContainers', 'ephemeralContainers'].map((k) => [POD, expect.stringContaining(`admits ${k} images "ghcr.io/*"`)]),
     );
   });
 
   it('a container list the registry rule leaves open admits anything unverified', () => {
-    const rs = cov(weaken(POD, '            =(ephemeralContainers):\n              - image: "localhost/pci-harness/* | localhost:5001/pci/*"\n', '', aligned));
+    const rs = cov(weaken(POD, '            =(ephemeralContainers):\n              - image: "localhost/pci-harness/* | registry.pci.internal:5000/pci/*"\n', '', aligned));
     expect(rs.map((r) => r.message)).toEqual([expect.stringContaining('nothing restricts the registry of ephemeralContainers in cde-frontend, cde-processing, cde-storage')]);
   });
 
   it('a verified reference the registry rule never admits is stale', () => {
-    const rs = cov(weaken(VERIFY, '            - "localhost:5001/pci/*"\n', '            - "localhost:5001/pci/*"\n            - "registry.example/pci/*"\n', aligned));
-    expect(rs.map((r) => [r.file, r.line, r.message])).toEqual([[VERIFY, lineOf(aligned[VERIFY]!, '- "localhost:5001/pci/*"') + 1, expect.stringContaining('verifies "registry.example/pci/*"')]]);
+    const rs = cov(weaken(VERIFY, '            - "registry.pci.internal:5000/pci/*"\n', '            - "registry.pci.internal:5000/pci/*"\n            - "registry.example/pci/*"\n', aligned));
+    expect(rs.map((r) => [r.file, r.line, r.message])).toEqual([[VERIFY, lineOf(aligned[VERIFY]!, '- "registry.pci.internal:5000/pci/*"') + 1, expect.stringContaining('verifies "registry.example/pci/*"')]]);
   });
 
   it.each(MUTANTS_KYVERNO_VERIFY_COVERAGE.map((m) => [m.id, m] as const))('pending mutant %s fails kyverno.verify-coverage on the aligned set', (_id, m) => {

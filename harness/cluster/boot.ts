@@ -13,6 +13,8 @@ import { cacheDir, REPO_ROOT } from './paths.ts';
 import { Progress, StepError, stderrSink, type ProgressSink } from './progress.ts';
 import type { Cluster, ClusterLayout, ClusterProvider } from './provider.ts';
 import { assertNoPulls } from './pulls.ts';
+import { withPublicKey, setVerifiesRegistry } from '../registry/names.ts';
+import { setUpSigning, type SigningSetup } from '../registry/setup.ts';
 import { waitAdmissionServing, waitClusterPoliciesReady, waitNamespaceRollouts, waitNodesReady, waitRollout, waitValidatingWebhook } from './readiness.ts';
 
 export interface BootOptions {
@@ -122,12 +124,31 @@ function kyvernoStep(images: ImageSource, log: Log): BootStep {
   };
 }
 
+/**
+ * The set's verifyImages policy names the live lane's registry: start it beside
+ * the cluster, push and sign the set's images with a key made for this run
+ * (harness/registry/). The registry container carries the cluster's label, so
+ * deleting the cluster (or the crash sweep) removes it.
+ */
+function signingStep(log: Log, done: (s: SigningSetup) => void): BootStep {
+  return {
+    name: 'signing registry (push + cosign sign)',
+    run: async (c) => {
+      const s = await setUpSigning(c, log);
+      log(`signing setup: ${s.timings.map((t) => `${t.step} ${(t.ms / 1000).toFixed(1)}s`).join(', ')}`);
+      done(s);
+    },
+  };
+}
+
 /** The PCI set in dependency order, one step per phase, waiting where a later phase depends on an earlier one. */
-function pciSetSteps(plan: PhasePlan[], log: Log): BootStep[] {
+function pciSetSteps(plan: PhasePlan[], log: Log, publicKey: () => string | undefined = () => undefined): BootStep[] {
   return plan.map(({ phase, objects }) => ({
     name: `PCI set: ${phase} (${objects.length})`,
     run: async (c) => {
-      await applyObjects(c, objects, { log });
+      // `${COSIGN_PUBLIC_KEY}` becomes this run's public key at apply time (the file keeps the placeholder).
+      const key = publicKey();
+      await applyObjects(c, key ? withPublicKey(objects, key).objects : objects, { log });
       if (phase === 'policies') {
         await waitClusterPoliciesReady(c);
         if (objects.some((o) => o.kind === 'ClusterPolicy' || o.kind === 'Policy')) await waitValidatingWebhook(c, KYVERNO_RESOURCE_WEBHOOK_CONFIG);
@@ -165,11 +186,14 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   // Bad input in the set fails here, before any node exists.
   const plan = pciSet ? planApply(loadManifestDir(join(manifestsDir, 'cluster')).objects.map((o) => o.object)) : [];
 
+  let signing: SigningSetup | undefined;
+  const signs = layout === 'pci-calico' && setVerifiesRegistry(plan.flatMap((p) => p.objects));
   const steps: BootStep[] = [
     { name: 'load images', run: (c) => provider.loadImages(c, images.loadImages, progress) },
+    ...(signs ? [signingStep(log, (s) => (signing = s))] : []),
     ...CNI_STEPS[layout](images, log),
     ...(layout === 'pci-calico' ? [kyvernoStep(images, log)] : []),
-    ...pciSetSteps(plan, log),
+    ...pciSetSteps(plan, log, () => signing?.publicKey),
     ...(images.expectNoPulls ? [{ name: 'assert zero image pulls', run: assertNoPulls }] : []),
   ];
 

@@ -71,9 +71,14 @@ export async function ensureNetwork(network: string, cluster: string): Promise<v
   await run('docker', [...args, network]);
 }
 
-/** Remove containers (with their anonymous volumes), then any volume they had left, then the cluster's network. */
+/** Containers the harness started beside a cluster (its registry, outside-world hosts): labelled pci-harness.dev/cluster=<name>. */
+async function sidecarsOf(cluster: string): Promise<string[]> {
+  return lines(['ps', '-a', '-q', '--filter', `label=${HARNESS_NETWORK_LABEL}=${cluster}`]).catch(() => []);
+}
+
+/** Remove containers (with their anonymous volumes; sidecars too, they hold the network), then any volume they had left, then the cluster's network. */
 export async function removeClusterResources(cluster: string): Promise<void> {
-  const ids = await containersOf(cluster);
+  const ids = [...(await containersOf(cluster)), ...(await sidecarsOf(cluster))];
   const volumes = await volumesOf(ids);
   if (ids.length > 0) await run('docker', ['rm', '-f', '-v', ...ids], { reject: false });
   const left = await existingVolumes(volumes);

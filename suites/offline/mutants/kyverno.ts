@@ -37,7 +37,7 @@ export const MUTANTS_KYVERNO_VERIFY_COVERAGE: Mutant[] = [
     check: 'kyverno.verify-coverage',
     file: KYV_VERIFY,
     mutate: (docs) => {
-      verifyEntry(docs).imageReferences = ['localhost:5001/pci/payments/*'];
+      verifyEntry(docs).imageReferences = ['registry.pci.internal:5000/pci/payments/*'];
       return docs;
     },
   },
