@@ -9,6 +9,8 @@ Usage: pci-harness <command> [options]
 Commands:
   check          prove every control of a manifest set offline (the PR gate)
   run            main job: build/reuse images, boot a kind cluster, run the live suites, write the evidence report
+  verify DIR     check an evidence package: its signature and every file (names what changed)
+  keygen         make the key pair that signs evidence packages (kept outside the repo and the package)
   images build   build every image a test cluster needs, from Go modules and Debian packages (cached)
   up             boot a cluster with the PCI set applied and leave it running (prints its kubeconfig)
   down           remove every cluster, container, network and volume the harness made
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./check.ts')).checkCommand,
   run: async () => (await import('./run.ts')).runCommand,
   images: async () => (await import('./images.ts')).imagesCommand,
+  verify: async () => (await import('./keys.ts')).verifyCommand,
+  keygen: async () => (await import('./keys.ts')).keygenCommand,
   up: async () => (await import('./cluster.ts')).upCommand,
   down: async () => (await import('./cluster.ts')).downCommand,
 };

@@ -23,10 +23,11 @@ import type { LiveResult } from '../../harness/scenario/result.ts';
 import { readLiveResults } from '../../harness/scenario/sink.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
 import { cacheDir } from '../../harness/tools/locate.ts';
+import { signingKeyFor } from './keys.ts';
 import { EXIT, runVerdict, type RunVerdict, type VitestFailures } from './exit-codes.ts';
 import { DEFAULT_MANIFESTS, REPO_ROOT, VERSION } from './paths.ts';
 
-export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--out DIR] [--offline-only]
+export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--out DIR] [--offline-only] [--key FILE]
 
 The main job: proves the shipped PCI set offline, builds (or reuses) the
 cluster images, boots a kind cluster with Calico, Kyverno and the PCI set,
@@ -39,11 +40,14 @@ package to DIR (default reports/<timestamp>/):
   live-results/                      raw results and diagnostics/ collected on failure
   images.json (supply-chain record), summary.md, run.json (the run's context)
   report.html                        the whole run for a person: verdict per requirement, matrix grid
-  SHA256SUMS
+  assessment-results.json            the same as OSCAL 1.1.3 assessment results
+  SHA256SUMS, attestation.dsse.json  checksums; in-toto statement over every file, DSSE-signed
 Every text file is redacted of credentials before SHA256SUMS is written.
   --images        image source for the cluster (default auto: local when built, else upstream)
   --out DIR       evidence directory
   --offline-only  only the offline check (no Docker needed)
+  --key FILE      private signing key (default $PCI_HARNESS_SIGNING_KEY, else the cache's
+                  signing/pci-evidence.key, made on first use); check with \`pci-harness verify DIR\`
 Exit: 0 all controls hold and every live check passed; 1 a control failed
 (offline or live, or a live test failed); 3 nothing failed but something is
 inconclusive (enforcement not proven, a broken probe) or the environment
@@ -223,6 +227,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       images: { type: 'string', default: 'auto' },
       out: { type: 'string' },
       'offline-only': { type: 'boolean', default: false },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -234,6 +239,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!['auto', 'local', 'upstream'].includes(values.images)) throw new InputError(`unknown --images "${values.images}"`, { hint: 'use auto, local or upstream' });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const out = resolve(values.out ?? join('reports', stamp));
+  // Before anything slow: a bad key is a usage error now, not after the live lane.
+  const signing = signingKeyFor(values.key, out);
+  if (signing.created) process.stderr.write(`pci-harness run: made a signing key pair: ${signing.path} (public key beside it, .pub)\n`);
   mkdirSync(out, { recursive: true });
   const total = values['offline-only'] ? 2 : 4;
   const started = Date.now();
@@ -336,7 +344,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...(live ? { live: liveResults, ...(live.outcome ? { vitest: live.outcome } : {}) } : { liveNotRun }),
     titles,
   };
-  const { redacted } = finishPackage(out, report);
+  const { redacted, signedBy } = finishPackage(out, report, { signingKey: signing.key });
+  process.stderr.write(`signed ${PACKAGE_FILES.attestation} with ${signedBy} (${signing.path}); check: pci-harness verify ${out} --key ${signing.path.replace(/\.key$/, '.pub')}\n`);
   if (redacted.length) process.stderr.write(`redacted credentials in: ${redacted.join(', ')}\n`);
   for (const reason of verdict.reasons) process.stderr.write(`  ${reason}\n`);
   process.stderr.write(`evidence written to ${out} (exit ${verdict.code}); open ${join(out, PACKAGE_FILES.html)}\n`);
