@@ -88,9 +88,11 @@ export async function startRegistry(cluster: string, network = cluster): Promise
 export async function findRegistry(cluster: string): Promise<Omit<RunningRegistry, 'dispose'> | undefined> {
   const id = (await run('docker', ['ps', '-q', '--filter', `label=${SIDECAR_CLUSTER_LABEL}=${cluster}`, '--filter', `label=${ROLE_LABEL}=${ROLE}`])).stdout.trim().split('\n')[0];
   if (!id) return undefined;
-  const r = await run('docker', ['inspect', '--format', `{{.Name}} {{(index (index .NetworkSettings.Ports "${REGISTRY_CONTAINER_PORT}/tcp") 0).HostPort}} {{.HostConfig.NetworkMode}}`, id]);
-  const [name, port, network] = r.stdout.trim().split(' ');
+  const r = await run('docker', ['inspect', '--format', `{{.Name}} {{(index (index .NetworkSettings.Ports "${REGISTRY_CONTAINER_PORT}/tcp") 0).HostPort}}{{range $k, $v := .NetworkSettings.Networks}} {{$k}}{{end}}`, id]);
+  const [name, port, ...networks] = r.stdout.trim().split(' ');
   const hostPort = Number(port);
-  if (!name || !Number.isInteger(hostPort) || !network) throw new Error(`registry container ${id}: could not read its name, mapped port and network from docker inspect: ${r.stdout}`);
+  // testcontainers attaches it to Docker's default bridge as well; the alias lives on the cluster's network (named after the cluster).
+  const network = networks.find((n) => n === cluster);
+  if (!name || !Number.isInteger(hostPort) || !network) throw new Error(`registry container ${id}: could not read its name, mapped port and the network ${cluster} from docker inspect: ${r.stdout}`);
   return { container: name.replace(/^\//, ''), network, hostPort, hostUrl: `http://127.0.0.1:${hostPort}` };
 }

@@ -17,7 +17,9 @@ export const LIVE_CHECKS = {
   /** Kyverno rejects what it claims, isolated from PSA. */
   'live.admission.kyverno': ['2.2.5', '2.2.6'],
   /** A live weakening of the cluster turns the scenario that guards it red. */
-  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '7.2.2'],
+  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '6.3.2', '7.2.2'],
+  /** A compromised pipeline deploys into the CDE: only images signed with the organisation key are admitted (verifyImages against the live registry). */
+  'live.supply-chain.signature': ['6.3.2'],
   /** An insider (a human identity of the access table, impersonated) reads Secrets or execs into the CDE: 403 unless the table grants it. */
   'live.rbac.insider': ['7.2.1', '7.2.2'],
   /** Every access-table subject's live permissions (SelfSubjectRulesReview per namespace) equal the offline rbac.least-privilege prediction. */
