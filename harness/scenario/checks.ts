@@ -17,7 +17,7 @@ export const LIVE_CHECKS = {
   /** Kyverno rejects what it claims, isolated from PSA. */
   'live.admission.kyverno': ['2.2.5', '2.2.6'],
   /** A live weakening of the cluster turns the scenario that guards it red. */
-  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '6.3.2', '7.2.2'],
+  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '3.6.1', '6.3.2', '7.2.2', '10.2.1'],
   /** A compromised pipeline deploys into the CDE: only images signed with the organisation key are admitted (verifyImages against the live registry). */
   'live.supply-chain.signature': ['6.3.2'],
   /** An insider (a human identity of the access table, impersonated) reads Secrets or execs into the CDE: 403 unless the table grants it. */
@@ -30,6 +30,10 @@ export const LIVE_CHECKS = {
   'live.audit.events': ['10.2.1', '10.2.1.1', '10.2.1.2', '10.2.1.4', '8.3.2'],
   /** Secrets in etcd are ciphertext under the configured provider and key. */
   'live.encryption.etcd': ['3.6.1', '8.3.2'],
+  /** The documented key rotation (own cluster): every Secret in etcd ends under the new key, none under the old, every value unchanged. */
+  'live.encryption.rotation': ['3.6.1'],
+  /** Audit-log rotation (own cluster, the set's policy, maxsize 1 MB): a known series of audited requests is in the current and rotated files exactly once. */
+  'live.audit.rotation': ['10.2.1'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type LiveCheckId = keyof typeof LIVE_CHECKS;

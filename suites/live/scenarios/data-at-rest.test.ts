@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { readFileSync } from 'node:fs';
 import { run } from '../../../harness/cluster/exec.ts';
-import { REPO_ROOT } from '../../../harness/cluster/paths.ts';
 import type { Cluster } from '../../../harness/cluster/provider.ts';
 import { redactCredentials } from '../../../harness/evidence/bundle.ts';
 import { collectDiagnostics } from '../../../harness/scenario/diagnostics.ts';
+import { configuredSecretsPrefix, etcdPod as findEtcdPod, etcdReplay, prefixCounts, readEtcdPrefix, storedPrefix, type EtcdKv } from '../../../harness/scenario/etcd.ts';
 import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { recordLiveResults } from '../../../harness/scenario/sink.ts';
 import { explain } from '../support/scenario.ts';
@@ -32,32 +29,13 @@ const NS = 'cde-storage';
 const nonce = randomBytes(3).toString('hex');
 const secretName = `at-rest-sentinel-${nonce}`;
 const sentinel = `pci-at-rest-${randomBytes(12).toString('hex')}`;
-const PKI = '/etc/kubernetes/pki/etcd';
 const ETCD_DATA = '/var/lib/etcd/member';
-
-/** The provider and key name the set configures for Secrets (first provider encrypts every write). */
-function expectedPrefix(): string {
-  const doc = parseAllDocuments(readFileSync(join(REPO_ROOT, 'manifests/control-plane/encryption-config.yaml'), 'utf8'))[0]!.toJS() as {
-    resources: Array<{ resources: string[]; providers: Array<Record<string, { keys?: Array<{ name: string }> }>> }>;
-  };
-  const entry = doc.resources.find((r) => r.resources.includes('secrets'))!;
-  const [provider, cfg] = Object.entries(entry.providers[0]!)[0]!;
-  return `k8s:enc:${provider}:v1:${cfg.keys![0]!.name}:`;
-}
-const PREFIX = expectedPrefix();
+const PREFIX = configuredSecretsPrefix();
 
 let cluster: Cluster;
 let etcdPod = '';
 const node = () => `${cluster.name}-control-plane`;
 const k = () => `kubectl --kubeconfig ${cluster.kubeconfigPath}`;
-const etcdctl = (...args: string[]) => ['exec', '-n', 'kube-system', etcdPod, '--', 'etcdctl', '--endpoints=https://127.0.0.1:2379', `--cacert=${PKI}/ca.crt`, `--cert=${PKI}/server.crt`, `--key=${PKI}/server.key`, ...args];
-
-/** Only the `k8s:enc:<provider>:v1:<key>:` prefix of a stored value (or 4 printable bytes of a plaintext one): never the value. */
-const prefixOf = (v: Buffer) => {
-  const s = v.subarray(0, 80).toString('latin1');
-  return /^k8s:enc:[^:]+:v\d+:[^:]*:/.exec(s)?.[0] ?? s.slice(0, 4).replace(/[^\x20-\x7e]/g, '.');
-};
-
 async function diagnose(reason: string): Promise<string> {
   const files = await collectDiagnostics(cluster, { reason: `${SCENARIO} ${reason}`, namespaces: ['kube-system', NS] });
   return files.length ? `\ndiagnostics: ${files[0]!.replace(/\/[^/]*$/, '')}` : '';
@@ -66,8 +44,7 @@ async function diagnose(reason: string): Promise<string> {
 beforeAll(async () => {
   try {
     cluster = sharedCluster();
-    etcdPod = (await cluster.kubectl(['get', 'pods', '-n', 'kube-system', '-l', 'component=etcd', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout.trim();
-    if (!etcdPod) throw new Error('no etcd pod in kube-system');
+    etcdPod = await findEtcdPod(cluster);
     await cluster.kubectl(['create', 'secret', 'generic', secretName, '-n', NS, `--from-literal=token=${sentinel}`]);
   } catch (e) {
     throw new Error(`INCONCLUSIVE: ${SCENARIO} set-up failed (no observation was made): ${redactCredentials((e as Error).message)}`);
@@ -91,15 +68,11 @@ describe('data at rest: what etcd holds for Secrets', () => {
       action: 'read every key under /registry/secrets/ with etcdctl in the etcd pod',
       predicted: 'not-logged' as const,
       layer: { kind: 'encryption' as const, names: [`EncryptionConfiguration ${PREFIX}`] },
-      replay: `${k()} exec -n kube-system ${etcdPod} -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${PKI}/ca.crt --cert=${PKI}/server.crt --key=${PKI}/server.key get /registry/secrets/ --prefix -w json | jq -r '.kvs[] | (.key|@base64d) + " " + (.value|@base64d|.[0:${PREFIX.length}])'`,
+      replay: etcdReplay(k(), etcdPod, '/registry/secrets/', PREFIX.length),
     };
-    let kvs: Array<{ key: string; value: Buffer }>;
+    let kvs: EtcdKv[];
     try {
-      // The whole prefix in one read (-w json: keys and values base64, binary-safe).
-      const r = await cluster.kubectl(etcdctl('get', '/registry/secrets/', '--prefix', '-w', 'json'), { timeoutMs: 60_000 });
-      const j = JSON.parse(r.stdout) as { kvs?: Array<{ key: string; value: string }>; count?: number };
-      kvs = (j.kvs ?? []).map((kv) => ({ key: Buffer.from(kv.key, 'base64').toString('utf8'), value: Buffer.from(kv.value, 'base64') }));
-      if (kvs.length !== (j.count ?? kvs.length)) throw new Error(`etcdctl returned ${kvs.length} of ${j.count} keys`);
+      kvs = await readEtcdPrefix(cluster, etcdPod, '/registry/secrets/');
       if (!kvs.some((kv) => kv.key === `/registry/secrets/${NS}/${secretName}`)) throw new Error(`the sentinel /registry/secrets/${NS}/${secretName} is not among the ${kvs.length} keys read`);
     } catch (e) {
       const msg = redactCredentials((e as Error).message);
@@ -108,16 +81,14 @@ describe('data at rest: what etcd holds for Secrets', () => {
       throw new Error(`INCONCLUSIVE: ${explain(r)}`);
     }
     const wrong = kvs.filter((kv) => !kv.value.subarray(0, PREFIX.length).equals(Buffer.from(PREFIX)));
-    const byPrefix = new Map<string, number>();
-    for (const kv of kvs) byPrefix.set(prefixOf(kv.value), (byPrefix.get(prefixOf(kv.value)) ?? 0) + 1);
     const result: LiveResult = {
       ...base,
       status: wrong.length === 0 ? 'pass' : 'fail',
       observed: wrong.length === 0 ? 'not-logged' : 'logged',
       object: `etcd /registry/secrets/ (${kvs.length} keys)`,
-      message: wrong.length === 0 ? `all ${kvs.length} Secrets in etcd begin ${PREFIX}` : `${wrong.length} of ${kvs.length} Secrets in etcd are not ${PREFIX} ciphertext: ${wrong.map((w) => `${w.key} (${JSON.stringify(prefixOf(w.value))})`).join(', ')}`,
+      message: wrong.length === 0 ? `all ${kvs.length} Secrets in etcd begin ${PREFIX}` : `${wrong.length} of ${kvs.length} Secrets in etcd are not ${PREFIX} ciphertext: ${wrong.map((w) => `${w.key} (${JSON.stringify(storedPrefix(w.value))})`).join(', ')}`,
       // Keys and prefixes only: never a value, not even ciphertext.
-      evidence: `prefixes: ${[...byPrefix].map(([p, n]) => `${JSON.stringify(p)}×${n}`).join(', ')}; keys: ${kvs.map((kv) => kv.key).join(', ')}`,
+      evidence: `prefixes: ${prefixCounts(kvs)}; keys: ${kvs.map((kv) => kv.key).join(', ')}`,
       ...(wrong.length ? { finding: `Secrets stored unencrypted or under another provider/key than the set's EncryptionConfiguration (${PREFIX}): ${wrong.map((w) => w.key).join(', ')}` } : {}),
       ms: Date.now() - t0,
     };
