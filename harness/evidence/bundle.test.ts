@@ -44,7 +44,7 @@ describe('evidence bundle', () => {
     }
   });
 
-  it('redactValue redacts every string of a live result; redactTree rewrites text files only, and sealEvidence checksums the redacted tree', () => {
+  it('redactValue redacts every string of a live result; redactTree rewrites text files and withholds a binary one that carries a credential; sealEvidence checksums the redacted tree', () => {
     const r = redactValue({ evidence: `token: ${'z'.repeat(30)}`, nested: { list: [`Bearer ${'a1'.repeat(10)}`] }, ms: 5 });
     expect(r).toEqual({ evidence: 'token: [REDACTED]', nested: { list: ['Bearer [REDACTED]'] }, ms: 5 });
     const dir = mkdtempSync(join(tmpdir(), 'pci-redact-'));
@@ -53,9 +53,12 @@ describe('evidence bundle', () => {
     const binary = Buffer.from([0, 1, 2, ...Buffer.from(`token: ${'b'.repeat(20)}`)]);
     writeFileSync(join(dir, 'blob.bin'), binary);
     writeFileSync(join(dir, 'clean.txt'), 'nothing here\n');
-    expect(redactTree(dir)).toEqual(['diagnostics/x/logs.txt']);
+    const cleanBinary = Buffer.from([0, 1, 2, 3, 255]);
+    writeFileSync(join(dir, 'clean.bin'), cleanBinary);
+    expect(redactTree(dir)).toEqual(['blob.bin', 'diagnostics/x/logs.txt']);
     expect(readFileSync(join(dir, 'diagnostics', 'x', 'logs.txt'), 'utf8')).toBe('password=[REDACTED]\n');
-    expect(readFileSync(join(dir, 'blob.bin')).equals(binary)).toBe(true);
+    expect(readFileSync(join(dir, 'blob.bin'), 'utf8')).toMatch(/^\[WITHHELD: this binary file \(30 bytes\) matched a credential pattern/);
+    expect(readFileSync(join(dir, 'clean.bin')).equals(cleanBinary)).toBe(true);
     writeFileSync(join(dir, 'late.json'), `{"client-key-data": "${'k'.repeat(40)}"}`);
     const { redacted } = sealEvidence(dir);
     expect(redacted).toEqual(['late.json']);
