@@ -14,9 +14,17 @@ export interface EventJson {
   involvedObject?: { kind?: string; namespace?: string; name?: string };
 }
 
+/**
+ * The live lane's own registry beside the cluster (harness/registry/names.ts
+ * REGISTRY_HOST): a successful pull from it is local by design (signed
+ * images), not a pull from outside. A failed pull from it still counts.
+ */
+const LOCAL_REGISTRY_IMAGE = /image "registry\.pci\.internal:5000\//;
+
 export function isPullEvent(e: EventJson): boolean {
   const reason = e.reason ?? '';
   const msg = e.message ?? '';
+  if ((reason === 'Pulling' || reason === 'Pulled') && LOCAL_REGISTRY_IMAGE.test(msg)) return false;
   if (reason === 'Pulling' || reason === 'ErrImagePull' || reason === 'ImagePullBackOff') return true;
   if (reason === 'Pulled') return !/already present on machine/i.test(msg);
   if (reason === 'Failed' || reason === 'BackOff') return /pull/i.test(msg);
