@@ -27,7 +27,7 @@ beforeAll(async () => {
   set = loadManifestDir(SHIPPED);
   results = (await runAnalyzers(set, defaultAnalyzers())).results;
   map = findSpec<ControlMapSpec>(set, 'ControlMap')!.spec;
-});
+}, 120_000); // every analyzer, the Kyverno CLI included, on a busy machine
 
 describe('control map (manifests/spec/controls.yaml) matches what the checks prove', () => {
   it('uses PCI DSS v4.0 numbers only (guide defect 20)', () => {

@@ -7,7 +7,7 @@ import { at, type CheckResult } from '../../check/types.ts';
 import type { K8sObject, LoadedObject } from '../../manifests/types.ts';
 import type { CliRun, RuleResult } from './cli-run.ts';
 import { AUTOGEN_KINDS, fixtureId, reportedRuleName, type Fixture } from './fixtures.ts';
-import { ruleIndex, ruleLine, sitesNamed, type RuleSite } from './policy.ts';
+import { isBoundaryRule, ruleIndex, ruleLine, sitesNamed, type RuleSite } from './policy.ts';
 
 type Result = Omit<CheckResult, 'object' | 'file' | 'line'>;
 
@@ -43,6 +43,10 @@ export function evaluate(run: CliRun, fixtures: Fixture[], policies: LoadedObjec
   const index = ruleIndex(policies);
   const byResource = new Map<string, RuleResult[]>();
   for (const r of run.results) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r]);
+  const isBoundary = (x: RuleResult) => {
+    const site = siteOf(index, x);
+    return !!site && isBoundaryRule(site.rule);
+  };
   const out: CheckResult[] = [];
   const errors = new Map<string, { first: RuleResult; fixture: Fixture; check: string; requirement: string; on: string[] }>();
   for (const f of fixtures) {
@@ -64,7 +68,9 @@ export function evaluate(run: CliRun, fixtures: Fixture[], policies: LoadedObjec
     if (f.expect === 'admit') {
       const denied = results.filter((x) => x.result === 'fail');
       for (const r of denied) out.push(blame(r, `rule ${r.policy}/${r.rule} wrongly denies ${label(f)}: ${r.message}`));
-      const evaluated = results.filter((x) => x.result === 'pass');
+      // A boundary rule passing a resource proves nothing about the CDE policies; it counts only for a
+      // fixture that names it (pci-harness.dev/rule), i.e. one written to show the boundary is not blanket.
+      const evaluated = results.filter((x) => x.result === 'pass' && (!isBoundary(x) || baseRuleName(x.rule) === f.rule));
       if (denied.length === 0 && evaluated.length === 0 && !results.some((x) => x.result === 'error')) {
         out.push(atFixture(f, { ...base, status: 'fail', message: `no Kyverno rule evaluated ${label(f)}: the policies do not select it (check the namespace's scope label and the rules' match blocks)` }));
       } else if (denied.length === 0 && !results.some((x) => x.result === 'error')) {
@@ -86,7 +92,9 @@ export function evaluate(run: CliRun, fixtures: Fixture[], policies: LoadedObjec
         }
       }
     } else if (f.expect === 'not-matched') {
-      const applied = results.filter((x) => x.result === 'pass' || x.result === 'fail' || x.result === 'warn');
+      // A boundary rule (matches everywhere but the CDE) may evaluate an out-of-scope resource and pass it;
+      // any denial, and any CDE-scoped rule evaluating it at all, is a scoping fault.
+      const applied = results.filter((x) => (x.result === 'pass' || x.result === 'fail' || x.result === 'warn') && !(x.result === 'pass' && isBoundary(x)));
       const gen = generatedFor(run.generated, f.object);
       for (const r of applied) out.push(blame(r, `rule ${r.policy}/${r.rule} applies to out-of-scope ${label(f)} (result ${r.result}); scope it with the pci-scope label selector`));
       for (const g of gen) out.push(atFixture(f, { ...base, status: 'fail', message: `a ${g.kind} ${g.metadata.name} was generated for out-of-scope ${label(f)}` }));

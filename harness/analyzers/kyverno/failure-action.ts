@@ -1,5 +1,5 @@
 /**
- * kyverno.failure-action (2.2.6): every validate and verifyImages rule of the
+ * kyverno.failure-action (2.2.6, or the requirement a rule's message names): every validate and verifyImages rule of the
  * set's Kyverno policies blocks (Enforce), decided per rule.
  *
  * Kyverno 1.16 semantics (api/kyverno/v1/common_types.go,
@@ -40,14 +40,20 @@ export function failureActionResults(objects: LoadedObject[]): CheckResult[] {
       fail('spec.admission: false turns the policy off at admission (background reports only); remove it', ['spec', 'admission']);
     }
     let enforced = 0;
+    const named = new Set<string>();
     for (const { rule, index } of rulesOf(o)) {
       const name = String(rule.name);
       const validate = rule.validate as Record<string, unknown> | undefined;
       if (validate) {
+        // The requirement the rule itself names (its message says "PCI DSS 2.2.3: ..."), else 2.2.6.
+        const ruleReq = /PCI DSS (\d+(?:\.\d+)+)/.exec(typeof validate.message === 'string' ? validate.message : '')?.[1] ?? REQ;
+        named.add(ruleReq);
         if (validate.failureAction !== 'Enforce') {
+          // The requirement the rule itself names (its message says "PCI DSS 2.2.3: ..."), else 2.2.6.
           fail(
             `rule ${name}: validate.failureAction is ${validate.failureAction === undefined ? 'not set (Kyverno defaults to Audit, or to the deprecated spec-level field)' : JSON.stringify(validate.failureAction)}; set failureAction: Enforce so violations are blocked, not only reported`,
             validate.failureAction === undefined ? ['spec', 'rules', index, 'validate'] : ['spec', 'rules', index, 'validate', 'failureAction'],
+            ruleReq,
           );
         } else enforced++;
         if (validate.failureActionOverrides !== undefined) {
@@ -72,7 +78,8 @@ export function failureActionResults(objects: LoadedObject[]): CheckResult[] {
       out.push(
         at(o, {
           check: CHECK,
-          requirement: REQ,
+          // A policy whose every rule names one requirement (cde-node-isolation: 2.2.3) proves that one.
+          requirement: named.size === 1 ? [...named][0]! : REQ,
           status: 'pass',
           message: `all ${enforced} validate/verifyImages rule(s) enforce per rule (failureAction: Enforce), no deprecated spec.validationFailureAction`,
         }),

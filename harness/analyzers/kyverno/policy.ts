@@ -46,3 +46,19 @@ export function sitesNamed(index: Map<string, Map<string, RuleSite>>, ruleName: 
 export function ruleLine(site: RuleSite): number {
   return site.policy.lineOf(['spec', 'rules', site.index, 'name']);
 }
+
+/**
+ * A boundary rule guards the CDE from outside: it matches pods everywhere
+ * EXCEPT the pci-scope namespaces (its exclude block selects the scope label),
+ * e.g. "no pod outside the CDE may tolerate the CDE node taint". Such a rule
+ * rightly evaluates out-of-scope resources; it must still never deny one that
+ * does nothing to reach the CDE.
+ */
+export function isBoundaryRule(rule: Rule, scopeLabel: Record<string, string> = { 'pci-scope': 'in-scope' }): boolean {
+  const exclude = rule.exclude as { any?: unknown[]; all?: unknown[] } | undefined;
+  const filters = [...(Array.isArray(exclude?.any) ? exclude.any : []), ...(Array.isArray(exclude?.all) ? exclude.all : [])];
+  return filters.some((f) => {
+    const labels = (f as { resources?: { namespaceSelector?: { matchLabels?: Record<string, string> } } })?.resources?.namespaceSelector?.matchLabels ?? {};
+    return Object.entries(scopeLabel).every(([k, v]) => labels[k] === v);
+  });
+}

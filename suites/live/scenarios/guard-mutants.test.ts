@@ -36,7 +36,8 @@ import { sharedCluster } from '../support/shared.ts';
  *   cde-taint-removed      the CDE taint removed from the CDE node(s) → a pod from
  *                          default that only selects the CDE label lands there (2.2.3)
  *   psa-downgraded         cde-storage's PSA enforce label set to privileged → a
- *                          pod adding NET_ADMIN (only PSA refuses it) is admitted (2.2.1)
+ *                          pod asking for SELinux type spc_t (only PSA refuses it) is
+ *                          admitted (2.2.1); a privileged pod is still refused by Kyverno
  */
 const nonce = randomBytes(2).toString('hex');
 const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
@@ -274,9 +275,10 @@ const psaDowngrade: GuardMutant = {
     if (r.exitCode !== 0) throw new Error(`could not restore the PSA label of ${PSA_NS}: ${r.stderr.trim()}`);
   },
   async probe() {
-    // What only PSA refuses (Kyverno has no capability rule): a container that adds NET_ADMIN. Server dry run: full admission, no object.
-    const cap = harnessPod({ namespace: PSA_NS, name: `mutant-psa-cap-${nonce}-${psaPods}`, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
-    ((cap.spec as { containers: Array<{ securityContext: Record<string, unknown> }> }).containers[0]!.securityContext).capabilities = { drop: ['ALL'], add: ['NET_ADMIN'] };
+    // What only PSA refuses (the set's Kyverno rules say nothing about SELinux): a container asking for the
+    // unconfined SELinux type spc_t (baseline allows only the container_* types). Server dry run: full admission, no object.
+    const cap = harnessPod({ namespace: PSA_NS, name: `mutant-psa-selinux-${nonce}-${psaPods}`, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
+    ((cap.spec as { containers: Array<{ securityContext: Record<string, unknown> }> }).containers[0]!.securityContext).seLinuxOptions = { type: 'spc_t' };
     // And a privileged container: Kyverno must still refuse it (defence in depth), whatever PSA says.
     const priv = structuredClone(cap);
     (priv.metadata as { name: string }).name = `mutant-psa-priv-${nonce}-${psaPods++}`;
@@ -288,7 +290,7 @@ const psaDowngrade: GuardMutant = {
     const privBy = PSA_DENIAL.test(b.stderr) ? 'PSA' : /kyverno/i.test(b.stderr) ? 'Kyverno' : privRejected ? 'another layer' : 'nobody';
     return {
       green: capByPsa && privRejected,
-      detail: `NET_ADMIN pod in ${PSA_NS}: ${capByPsa ? 'rejected by PSA restricted:v1.34' : a.exitCode === 0 ? 'ADMITTED (2.2.1)' : `rejected, not by PSA: ${redactCredentials(a.stderr.trim().slice(0, 200))}`}; privileged pod: rejected by ${privBy}`,
+      detail: `SELinux spc_t pod in ${PSA_NS}: ${capByPsa ? 'rejected by PSA restricted:v1.34' : a.exitCode === 0 ? 'ADMITTED (2.2.1)' : `rejected, not by PSA: ${redactCredentials(a.stderr.trim().slice(0, 200))}`}; privileged pod: rejected by ${privBy}`,
     };
   },
   replay: '',
@@ -310,7 +312,7 @@ beforeAll(async () => {
   rbacSecrets.replay = `${k()} create -f - <<'EOF'\n${[secretRole, secretBinding].map((d) => stringify(d)).join('---\n')}EOF\n${k()} get --raw /api/v1/namespaces/${SECRET_NS}/secrets ${operators.args.join(' ')}; ${k()} delete rolebinding,role -n ${SECRET_NS} ${secretRole.metadata.name}`;
   rbacExec.replay = `${k()} create -f - <<'EOF'\n${[execRole, execBinding].map((d) => stringify(d)).join('---\n')}EOF\n${k()} exec -n ${EXEC_NS} ${execTarget.pod} ${operators.args.join(' ')} -- /x; ${k()} delete rolebinding,role -n ${EXEC_NS} ${execRole.metadata.name}`;
   cdeTaint.replay = `${cdeNodes.map((n) => `${k()} taint nodes ${n} ${TAINT.key}:${TAINT.effect}-`).join('; ')}; ${k()} run taint-probe -n default --image=${cluster.images.serverImage} --overrides='{"spec":{"nodeSelector":${JSON.stringify(LABEL)}}}'; ${cdeNodes.map((n) => `${k()} taint nodes ${n} ${taintSpec}`).join('; ')}`;
-  psaDowngrade.replay = `${k()} label namespace ${PSA_NS} pod-security.kubernetes.io/enforce=privileged --overwrite; <create a pod adding NET_ADMIN in ${PSA_NS} with --dry-run=server>; ${k()} label namespace ${PSA_NS} pod-security.kubernetes.io/enforce=${psaOriginal} --overwrite`;
+  psaDowngrade.replay = `${k()} label namespace ${PSA_NS} pod-security.kubernetes.io/enforce=privileged --overwrite; <create a pod with seLinuxOptions.type spc_t in ${PSA_NS} with --dry-run=server>; ${k()} label namespace ${PSA_NS} pod-security.kubernetes.io/enforce=${psaOriginal} --overwrite`;
 });
 
 afterAll(async () => {

@@ -80,6 +80,7 @@ export const NP_STORE = 'cluster/10-networkpolicies-cde-storage.yaml';
 export const RBAC = 'cluster/20-rbac.yaml';
 export const KYV = 'cluster/30-kyverno-cde-pod-security.yaml';
 export const KYV_GEN = 'cluster/31-kyverno-generate-default-deny.yaml';
+export const KYV_NODES = 'cluster/33-kyverno-cde-node-isolation.yaml';
 export const KYV_VERIFY = 'cluster/32-kyverno-verify-images.yaml';
 export const WL = 'cluster/40-workloads.yaml';
 export const AUDIT = 'control-plane/audit-policy.yaml';

@@ -1,5 +1,5 @@
 import type { Mutant } from '../mutants.ts';
-import { find, KYV, KYV_POLICY, KYV_VERIFY, rule, type Doc } from './helpers.ts';
+import { find, KYV, KYV_NODES, KYV_POLICY, KYV_VERIFY, rule, type Doc } from './helpers.ts';
 
 const VERIFY_POLICY = 'verify-cde-image-signatures';
 const VERIFY_RULE = 'verify-cosign-signature';
@@ -16,7 +16,79 @@ const registryPattern = (docs: Doc[]) => {
 };
 
 /** More kyverno weakenings (see ../mutants.ts for the rules every mutant follows). */
-export const MUTANTS_KYVERNO: Mutant[] = [];
+export const MUTANTS_KYVERNO: Mutant[] = [
+  {
+    id: 'kyv-capabilities-add-allowed',
+    description: 'restrict-capabilities also lets containers add SYS_ADMIN: where PSA labels are missing, a CDE pod gets root-equivalent powers',
+    requirement: '2.2.6',
+    check: 'kyverno.policies',
+    file: KYV,
+    mutate: (docs) => {
+      rule(find(docs, 'ClusterPolicy', KYV_POLICY), 'restrict-capabilities').validate.foreach[0].deny.conditions.any[1].value.push('SYS_ADMIN');
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-seccomp-unconfined-allowed',
+    description: 'require-seccomp-profile accepts Unconfined: CDE containers run without a syscall filter',
+    requirement: '2.2.6',
+    check: 'kyverno.policies',
+    file: KYV,
+    mutate: (docs) => {
+      const r = rule(find(docs, 'ClusterPolicy', KYV_POLICY), 'require-seccomp-profile');
+      const yamlText = JSON.stringify(r.validate.anyPattern).replaceAll('RuntimeDefault | Localhost', 'RuntimeDefault | Localhost | Unconfined');
+      r.validate.anyPattern = JSON.parse(yamlText);
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-root-user-allowed',
+    description: 'disallow-root-user dropped: a container with runAsUser 0 is admitted where PSA labels are missing',
+    requirement: '2.2.6',
+    check: 'kyverno.policies',
+    file: KYV,
+    mutate: (docs) => {
+      const p = find(docs, 'ClusterPolicy', KYV_POLICY);
+      p.spec.rules = p.spec.rules.filter((r: Doc) => r.name !== 'disallow-root-user');
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-node-isolation-audit',
+    description: 'finding 2.2.3: the CDE node boundary only reports (failureAction Audit): a pod outside the CDE adds the toleration and lands on a CDE node',
+    requirement: '2.2.3',
+    check: 'kyverno.failure-action',
+    file: KYV_NODES,
+    mutate: (docs) => {
+      rule(find(docs, 'ClusterPolicy', 'cde-node-isolation'), 'no-cde-toleration-outside-cde').validate.failureAction = 'Audit';
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-node-isolation-tolerate-all',
+    description: 'the boundary rule checks only the pci-scope key: a pod outside the CDE that tolerates every taint (operator Exists, no key) is admitted',
+    requirement: '2.2.3',
+    check: 'kyverno.policies',
+    file: KYV_NODES,
+    mutate: (docs) => {
+      const any = rule(find(docs, 'ClusterPolicy', 'cde-node-isolation'), 'no-cde-toleration-outside-cde').validate.foreach[0].deny.conditions.any;
+      any.splice(0, 1);
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-node-isolation-affinity-open',
+    description: 'the node-selection rule checks only nodeSelector: a required nodeAffinity on pci-scope lands a pod outside the CDE on a CDE node',
+    requirement: '2.2.3',
+    check: 'kyverno.policies',
+    file: KYV_NODES,
+    mutate: (docs) => {
+      const any = rule(find(docs, 'ClusterPolicy', 'cde-node-isolation'), 'no-cde-node-selection-outside-cde').validate.deny.conditions.any;
+      any.splice(1, 1);
+      return docs;
+    },
+  },
+];
 
 /**
  * Image-verification coverage weakenings (kyverno.verify-coverage, 6.3.2), one per class.
