@@ -150,7 +150,12 @@ function liveTable(rs: readonly LiveResult[]): string {
 function liveScenarios(rs: readonly LiveResult[]): string {
   if (!rs.length) return '<p class="none">No live result.</p>';
   const byScenario = new Map<string, LiveResult[]>();
-  for (const x of rs) byScenario.set(`${x.check} ${x.scenario}`, [...(byScenario.get(`${x.check} ${x.scenario}`) ?? []), x]);
+  for (const x of rs) {
+    const k = `${x.check} ${x.scenario}`;
+    const list = byScenario.get(k);
+    if (list) list.push(x);
+    else byScenario.set(k, [x]);
+  }
   return [...byScenario.values()]
     .map((list) => {
       const first = list[0] as LiveResult;
