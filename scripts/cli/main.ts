@@ -11,6 +11,7 @@ Commands:
   run            main job: build/reuse images, boot a kind cluster, run the live suites, write the evidence report
   verify DIR     check an evidence package: its signature and every file (names what changed)
   keygen         make the key pair that signs evidence packages (kept outside the repo and the package)
+  baseline       sign a run as the release baseline (countersign it), or diff a run against one
   images build   build every image a test cluster needs, from Go modules and Debian packages (cached)
   up             boot a cluster with the PCI set applied and leave it running (prints its kubeconfig)
   down           remove every cluster, container, network and volume the harness made
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   images: async () => (await import('./images.ts')).imagesCommand,
   verify: async () => (await import('./keys.ts')).verifyCommand,
   keygen: async () => (await import('./keys.ts')).keygenCommand,
+  baseline: async () => (await import('./baseline.ts')).baselineCommand,
   up: async () => (await import('./cluster.ts')).upCommand,
   down: async () => (await import('./cluster.ts')).downCommand,
 };
