@@ -198,7 +198,8 @@ export function diffRecords(a: BaselineRecord, b: BaselineRecord): Change[] {
       if (before === after) continue;
       let d: Direction;
       if (area === 'image') d = 'changed';
-      else if (before === undefined) d = after === 'allowed' || after === 'permitted' || after === 'admitted' || rankOf(after as string) <= 1 ? 'weaker' : 'added';
+      // Newly tested (a new scenario, target or workload) is listed as added; only a new failure counts as weaker.
+      else if (before === undefined) d = rankOf(after as string) === 0 ? 'weaker' : 'added';
       else if (after === undefined) d = area === 'requirement' ? 'weaker' : 'removed';
       else d = rankOf(after) < rankOf(before) ? 'weaker' : rankOf(after) > rankOf(before) ? 'stronger' : 'changed';
       out.push({ area, key, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}), direction: d, what: explain(area, key, before, after, d) });
