@@ -22,6 +22,8 @@ export const LIVE_CHECKS = {
   'live.supply-chain.signature': ['6.3.2'],
   /** An insider (a human identity of the access table, impersonated) reads Secrets or execs into the CDE: 403 unless the table grants it. */
   'live.rbac.insider': ['7.2.1', '7.2.2'],
+  /** The compromised CI pipeline, with its own client certificate: what the deployer group may do works, every attempt on the guards (RBAC, Kyverno, webhooks, namespace labels, kube-system, tokens, NetworkPolicies) is 403 as the offline RBAC model predicts. */
+  'live.rbac.pipeline': ['7.2.2'],
   /** Every access-table subject's live permissions (SelfSubjectRulesReview per namespace) equal the offline rbac.least-privilege prediction. */
   'live.rbac.prediction': ['7.2.1', '7.2.2'],
   /** CDE workloads run only on CDE nodes; nothing from outside the CDE lands on one. */
