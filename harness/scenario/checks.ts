@@ -15,7 +15,9 @@ export const LIVE_CHECKS = {
   /** Pod Security Admission rejects what it claims, isolated from Kyverno. */
   'live.admission.psa': ['2.2.1'],
   /** Kyverno rejects what it claims, isolated from PSA. */
-  'live.admission.kyverno': ['2.2.5', '2.2.6'],
+  'live.admission.kyverno': ['2.2.5', '2.2.6', '6.3.2'],
+  /** The compromised pipeline's unsafe deploys into the CDE (every kind, its own credentials): refused by the first layer the offline lane predicts, with the exact Kyverno rules. */
+  'live.admission.pipeline': ['2.2.5', '2.2.6', '6.3.2'],
   /** A live weakening of the cluster turns the scenario that guards it red. */
   'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '3.6.1', '6.3.2', '7.2.2', '10.2.1'],
   /** A compromised pipeline deploys into the CDE: only images signed with the organisation key are admitted (verifyImages against the live registry). */
