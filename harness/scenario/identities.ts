@@ -96,3 +96,34 @@ export async function clientCertIdentity(cluster: Cluster, user: string, groups:
     throw e;
   }
 }
+
+/**
+ * A tenant outside the CDE: a team that may run pods in `namespaces` (and
+ * nothing else), with its own client certificate. Its Role and RoleBinding
+ * are test set-up made with the admin credentials, labelled managed-by
+ * pci-harness, and removed on dispose with the certificate.
+ */
+export async function tenantIdentity(cluster: Cluster, user: string, namespaces: readonly string[]): Promise<ActingIdentity> {
+  const name = `pci-harness-tenant-${randomBytes(2).toString('hex')}`;
+  const labels = { 'app.kubernetes.io/managed-by': 'pci-harness' };
+  const docs = namespaces.flatMap((ns) => [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: ns, labels }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'create', 'delete'] }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: ns, labels }, subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }], roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name } },
+  ]);
+  const input = docs.map((d) => stringify(d)).join('---\n');
+  const removeRbac = async () => void (await cluster.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=false'], { input, reject: false, timeoutMs: 30_000 }));
+  await cluster.kubectl(['create', '-f', '-'], { input });
+  try {
+    const id = await clientCertIdentity(cluster, user, []);
+    return {
+      ...id,
+      [Symbol.asyncDispose]: async () => {
+        await id[Symbol.asyncDispose]();
+        await removeRbac();
+      },
+    };
+  } catch (e) {
+    await removeRbac();
+    throw e;
+  }
+}

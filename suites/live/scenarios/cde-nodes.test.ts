@@ -9,6 +9,8 @@ import type { Cluster } from '../../../harness/cluster/provider.ts';
 import { redactCredentials } from '../../../harness/evidence/bundle.ts';
 import { loadManifestDir } from '../../../harness/manifests/load.ts';
 import { collectDiagnostics } from '../../../harness/scenario/diagnostics.ts';
+import { tenantIdentity, type ActingIdentity } from '../../../harness/scenario/identities.ts';
+import { readAdmission } from '../../../harness/scenario/unsafe-deploys.ts';
 import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { recordLiveResults } from '../../../harness/scenario/sink.ts';
 import type { ScopeDeclarationSpec } from '../../../harness/spec/types.ts';
@@ -22,11 +24,13 @@ import { sharedCluster } from '../support/shared.ts';
  * and a pod from outside the CDE never lands on a CDE node:
  *   - one that only selects the CDE label (no toleration): the taint must
  *     keep it Pending (the scheduler refuses);
- *   - one that ALSO adds the CDE toleration: NOT here yet. On pci-dev it is
- *     admitted and scheduled onto the CDE node, from `default` and from
- *     `ingress` — a 2.2.3 finding (no admission rule in the set rejects the CDE
- *     toleration outside pci-scope namespaces); the attempt joins this file
- *     once the set prevents it (a red live test blocks CI).
+ *   - one that ALSO adds the CDE toleration, or tolerates every taint, or asks
+ *     for the CDE nodes by node affinity: made by a tenant (its own client
+ *     certificate, allowed to run pods in `default` and `ingress`, nothing
+ *     else) — the set claims admission refuses it (cde-node-isolation,
+ *     manifests/cluster/33-kyverno-cde-node-isolation.yaml); that it never runs
+ *     on a CDE node is checked too. (This was finding 2.2.3: before that policy
+ *     such a pod was admitted and scheduled onto the CDE node.)
  * Node agents (DaemonSet pods in kube-system: CNI, kube-proxy) run on every
  * node by design; they are listed in the evidence, not counted as workloads.
  */
@@ -50,6 +54,8 @@ interface PodJson {
 }
 
 let cluster: Cluster;
+let tenant: ActingIdentity;
+const TENANT_NAMESPACES = ['default', 'ingress'];
 let cdeNodes: string[] = [];
 let nodes: NodeJson[] = [];
 const created: Array<{ ns: string; name: string }> = [];
@@ -77,6 +83,7 @@ beforeAll(async () => {
     cluster = sharedCluster();
     nodes = (JSON.parse((await cluster.kubectl(['get', 'nodes', '-o', 'json'])).stdout) as { items: NodeJson[] }).items;
     cdeNodes = nodes.filter(isCdeNode).map((n) => n.metadata.name);
+    tenant = await tenantIdentity(cluster, `tenant-${nonce}`, TENANT_NAMESPACES);
   } catch (e) {
     throw new Error(`INCONCLUSIVE: ${SCENARIO} set-up failed: ${redactCredentials((e as Error).message)}`);
   }
@@ -84,6 +91,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of created) await deletePod(cluster, p.ns, p.name);
+  await tenant?.[Symbol.asyncDispose]();
 });
 
 /**
@@ -91,11 +99,12 @@ afterAll(async () => {
  * scheduler places it or says it cannot (FailedScheduling / PodScheduled
  * False with reason Unschedulable), at most `timeoutMs`.
  */
-async function tryToLand(ns: string, name: string, tolerate: boolean, timeoutMs = 20_000) {
-  const pod = harnessPod({ namespace: ns, name, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, ...(tolerate ? { tolerations: [TOLERATION] } : {}) });
+async function tryToLand(ns: string, name: string, tolerate: boolean, timeoutMs = 20_000, o: { asTenant?: boolean; placement?: Record<string, unknown> } = {}) {
+  const pod = harnessPod({ namespace: ns, name, image: cluster.images.serverImage, args: ['--listen', '8080'], ...(o.placement ? {} : { nodeSelector: { ...LABEL } }), ...(tolerate ? { tolerations: [TOLERATION] } : {}) });
+  if (o.placement) Object.assign(pod.spec as Record<string, unknown>, o.placement);
   const yaml = stringify(pod);
-  const r = await cluster.kubectl(['create', '-f', '-'], { input: yaml, reject: false });
-  const replay = `${k()} create -f - <<'EOF'\n${yaml}EOF\n${k()} get pod ${name} -n ${ns} -o wide`;
+  const r = o.asTenant ? await tenant.kubectl(['create', '-f', '-'], { input: yaml, reject: false }) : await cluster.kubectl(['create', '-f', '-'], { input: yaml, reject: false });
+  const replay = o.asTenant ? `${tenant.replay(`create -f - <<'EOF'\n${yaml}EOF`)}\n${k()} get pod ${name} -n ${ns} -o wide` : `${k()} create -f - <<'EOF'\n${yaml}EOF\n${k()} get pod ${name} -n ${ns} -o wide`;
   if (r.exitCode !== 0) {
     const text = redactCredentials(`${r.stderr}`.trim());
     return { admitted: false, text, node: undefined as string | undefined, unschedulable: undefined as string | undefined, replay };
@@ -191,6 +200,66 @@ describe('CDE node isolation (2.2.3): CDE workloads only on CDE nodes, nothing e
       ...(landed ? { finding: `a pod without the CDE toleration runs on CDE node ${a.node}: the node is not tainted (2.2.3)` } : {}),
     };
     if (r.status !== 'pass') r.evidence += await diagnose('no toleration', [{ namespace: 'default', name: `cde-node-no-tol-${nonce}` }]);
+    recordLiveResults([r]);
+    expect(r.status, explain(r)).toBe('pass');
+  });
+
+  const ATTEMPTS = [
+    { id: 'toleration', what: 'adds the CDE toleration and nodeSelector', tolerate: true, placement: undefined, rule: 'cde-node-isolation/no-cde-toleration-outside-cde' },
+    { id: 'tolerate-all', what: 'tolerates every taint and selects the CDE label', tolerate: false, placement: { tolerations: [{ operator: 'Exists' }], nodeSelector: { ...LABEL } }, rule: 'cde-node-isolation/no-cde-toleration-outside-cde' },
+    { id: 'affinity', what: 'adds the CDE toleration and a required node affinity on the CDE label', tolerate: true, placement: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: Object.entries(LABEL).map(([key, v]) => ({ key, operator: 'In', values: [v] })) }] } } } }, rule: 'cde-node-isolation/no-cde-node-selection-outside-cde' },
+  ] as const;
+  for (const ns of TENANT_NAMESPACES) {
+    for (const at of ATTEMPTS) {
+      it(`a tenant pod in ${ns} that ${at.what} is refused at admission (${at.rule}) and never lands on a CDE node`, async () => {
+        const name = `cde-node-${at.id}-${nonce}`;
+        const a = await tryToLand(ns, name, at.tolerate, 20_000, { asTenant: true, ...(at.placement ? { placement: structuredClone(at.placement) as Record<string, unknown> } : {}) });
+        const landed = a.node !== undefined && cdeNodes.includes(a.node);
+        const seen = readAdmission(a.admitted ? 0 : 1, a.text);
+        const byRule = seen.layer === 'kyverno' && seen.kyvernoRules.some((r) => r.startsWith(at.rule));
+        const r: LiveResult = {
+          ...base(),
+          status: !a.admitted && byRule ? 'pass' : seen.verdict === 'check-failed' ? 'inconclusive' : 'fail',
+          adversary: `tenant tenant-${nonce} (client certificate; may run pods in ${TENANT_NAMESPACES.join(' and ')} only)`,
+          action: `create Pod ${ns}/${name} that ${at.what}`,
+          predicted: 'rejected',
+          observed: a.admitted ? 'admitted' : 'rejected',
+          layer: { kind: 'kyverno', names: [at.rule] },
+          object: `Pod/${ns}/${name}`,
+          message: landed
+            ? `admitted and scheduled onto CDE node ${a.node}`
+            : !a.admitted
+              ? `rejected at admission by ${seen.layer === 'kyverno' ? seen.kyvernoRules.join(', ') : seen.layer ?? 'an unknown layer'}`
+              : `admitted (never placed on a CDE node: ${a.node ? `scheduled on ${a.node}` : a.unschedulable}) — the claimed admission rule did not refuse it`,
+          evidence: (!a.admitted ? a.text : `pod ${ns}/${name} admitted (${a.text}); spec.nodeName=${a.node ?? '(none)'}${a.unschedulable ? `; ${a.unschedulable}` : ''}`).slice(0, 800),
+          replay: a.replay,
+          ...(a.admitted ? { finding: `2.2.3: a pod outside the CDE (${ns}) that ${at.what} is admitted${landed ? ` and runs on CDE node ${a.node}` : ''}: ${at.rule} does not hold` } : !byRule ? { finding: `refused, but not by ${at.rule}: the claim is unproven` } : {}),
+        };
+        if (r.status !== 'pass') r.evidence += await diagnose(`tenant ${at.id} ${ns}`, a.admitted ? [{ namespace: ns, name }] : []);
+        recordLiveResults([r]);
+        expect(r.status, explain(r)).toBe('pass');
+      });
+    }
+  }
+
+  it('control: the same tenant runs an ordinary pod in default (not on a CDE node): the refusals above are not blanket', async () => {
+    const name = `cde-node-control-${nonce}`;
+    const a = await tryToLand('default', name, false, 30_000, { asTenant: true, placement: {} });
+    const onCde = a.node !== undefined && cdeNodes.includes(a.node);
+    const r: LiveResult = {
+      ...base(),
+      status: a.admitted && a.node && !onCde ? 'pass' : 'fail',
+      adversary: `tenant tenant-${nonce} (control)`,
+      action: `create Pod default/${name} with no CDE placement`,
+      predicted: 'admitted',
+      observed: a.admitted ? 'admitted' : 'rejected',
+      layer: { kind: 'scheduler', names: ['no CDE toleration: an ordinary node'] },
+      object: `Pod/default/${name}`,
+      message: a.admitted ? `admitted, scheduled on ${a.node ?? `nothing yet (${a.unschedulable})`}` : `rejected: ${a.text.slice(0, 300)}`,
+      evidence: a.text.slice(0, 600),
+      replay: a.replay,
+      ...(a.admitted && a.node && !onCde ? {} : { finding: a.admitted ? 'the control pod did not schedule on an ordinary node' : 'the tenant cannot run even an ordinary pod: the refusals above prove nothing' }),
+    };
     recordLiveResults([r]);
     expect(r.status, explain(r)).toBe('pass');
   });
