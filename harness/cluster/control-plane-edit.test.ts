@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { controlPlaneWiring, editApiServerManifest, flagsOf, RESTART_ANNOTATION } from './control-plane-edit.ts';
+import { controlPlaneWiring, editApiServerManifest, failingChecks, flagsOf, RESTART_ANNOTATION } from './control-plane-edit.ts';
 
 const manifest = `apiVersion: v1
 kind: Pod
@@ -32,5 +32,12 @@ describe('editApiServerManifest', () => {
 describe('controlPlaneWiring', () => {
   it('the kindnet layout wires the audit policy and encryption config exactly as pci-calico (small clusters prove the set)', () => {
     expect(controlPlaneWiring('kindnet')).toEqual(controlPlaneWiring('pci-calico'));
+  });
+});
+
+describe('failingChecks', () => {
+  it('names only the failing /readyz checks (the answer arrives with escaped newlines inside an error)', () => {
+    expect(failingChecks('Error from server (InternalError): an error on the server ("[+]ping ok\\n[-]informer-sync failed: reason withheld\\n[+]shutdown ok\\nreadyz check failed")')).toBe('informer-sync failed: reason withheld');
+    expect(failingChecks('connection refused')).toBe('connection refused');
   });
 });
