@@ -19,7 +19,7 @@ export const LIVE_CHECKS = {
   /** The compromised pipeline's unsafe deploys into the CDE (every kind, its own credentials): refused by the first layer the offline lane predicts, with the exact Kyverno rules. */
   'live.admission.pipeline': ['2.2.5', '2.2.6', '6.3.2'],
   /** A live weakening of the cluster turns the scenario that guards it red. */
-  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '3.6.1', '6.3.2', '7.2.2', '10.2.1'],
+  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '2.2.6', '3.6.1', '6.3.2', '7.2.2', '10.2.1'],
   /** A compromised pipeline deploys into the CDE: only images signed with the organisation key are admitted (verifyImages against the live registry). */
   'live.supply-chain.signature': ['6.3.2'],
   /** An insider (a human identity of the access table, impersonated) reads Secrets or execs into the CDE: 403 unless the table grants it. */

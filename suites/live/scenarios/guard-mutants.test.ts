@@ -10,6 +10,9 @@ import type { Cluster } from '../../../harness/cluster/provider.ts';
 import { redactCredentials } from '../../../harness/evidence/bundle.ts';
 import { loadManifestDir } from '../../../harness/manifests/load.ts';
 import { actingUser, auditExcerpt, AuditLogReader } from '../../../harness/scenario/audit-log.ts';
+import { clientCertIdentity, tenantIdentity, type ActingIdentity } from '../../../harness/scenario/identities.ts';
+import { DEPLOYER_GROUP } from '../../../harness/scenario/pipeline.ts';
+import { asKind, readAdmission, UNSAFE_PATHS, weakened } from '../../../harness/scenario/unsafe-deploys.ts';
 import { compareRules, describeMismatch, identityOf, type RulesReviewStatus } from '../../../harness/scenario/rbac-live.ts';
 import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { recordLiveResults } from '../../../harness/scenario/sink.ts';
@@ -35,6 +38,16 @@ import { sharedCluster } from '../support/shared.ts';
  *                          the granted exec is audited at Request with user, pod, container
  *   cde-taint-removed      the CDE taint removed from the CDE node(s) → a pod from
  *                          default that only selects the CDE label lands there (2.2.3)
+ *   kyverno-rule-audit     require-readonly-root-filesystem switched to Audit → the
+ *                          pipeline's writable-root Deployment is admitted (2.2.6)
+ *   registry-widened       require-cde-image-registry also allows docker.io/* → the
+ *                          pipeline's foreign-registry Deployment is admitted (6.3.2)
+ *   node-isolation-audit   cde-node-isolation's toleration rule switched to Audit → a
+ *                          tenant pod in default with the CDE toleration is admitted (2.2.3)
+ *   deployer-rolebindings  the deployer Role in cde-processing gains rolebindings
+ *                          create → the pipeline binds itself to admin (7.2.2)
+ *   deployer-debug         the deployer Role gains pods/ephemeralcontainers → the
+ *                          pipeline's kubectl debug passes RBAC (7.2.2; PSA still refuses)
  *   psa-downgraded         cde-storage's PSA enforce label set to privileged → a
  *                          pod asking for SELinux type spc_t (only PSA refuses it) is
  *                          admitted (2.2.1); a privileged pod is still refused by Kyverno
@@ -114,7 +127,7 @@ async function runMutant(m: GuardMutant): Promise<LiveResult> {
     status: verdict === 'KILLED' ? 'pass' : 'fail',
     predicted: 'forbidden',
     observed: killed ? 'forbidden' : 'permitted',
-    layer: { kind: m.id.startsWith('rbac') ? 'rbac' : m.id.startsWith('psa') ? 'psa' : 'scheduler', names: m.objects },
+    layer: { kind: m.id.startsWith('rbac') || m.id.startsWith('deployer') ? 'rbac' : m.id.startsWith('psa') ? 'psa' : m.id.startsWith('kyverno') || m.id.startsWith('registry') || m.id.startsWith('node-isolation') ? 'kyverno' : 'scheduler', names: m.objects },
     message: `${verdict}: ${m.id} [${m.requirement}] — weakened: ${weakened.green ? 'still green' : 'RED'}; restored: ${restored.green ? 'green again' : 'NOT green'}`,
     evidence: `baseline: ${baseline.detail}\nweakened: ${weakened.detail}\nrestored: ${restored.detail}`,
     ...(verdict === 'KILLED' ? {} : { finding: `live mutant ${m.id}: ${verdict}${killed ? ' (the cluster is not back to green: check the objects)' : ' (the scenario does not guard this weakening)'}` }),
@@ -296,11 +309,126 @@ const psaDowngrade: GuardMutant = {
   replay: '',
 };
 
-const MUTANTS = [rbacSecrets, rbacExec, cdeTaint, psaDowngrade];
+
+// --- mutants 5-9: the pipeline's guards (Kyverno rules, the node boundary, the deployer Role) ------------
+const PIPE_NS = 'cde-processing';
+let pipeline: ActingIdentity;
+let tenant: ActingIdentity;
+let probes = 0;
+
+/** The live object as it is now, and a restore that puts exactly that back (kubectl replace, no resourceVersion precondition). */
+async function snapshot(kind: string, name: string, namespace?: string): Promise<() => Promise<void>> {
+  const ns = namespace ? ['-n', namespace] : [];
+  const o = JSON.parse((await cluster.kubectl(['get', kind, name, ...ns, '-o', 'json'])).stdout) as { metadata: Record<string, unknown>; status?: unknown };
+  const { name: n, namespace: nsName, labels, annotations } = o.metadata as Record<string, unknown>;
+  o.metadata = { name: n, ...(nsName ? { namespace: nsName } : {}), ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+  delete o.status;
+  const body = JSON.stringify(o);
+  return async () => {
+    const r = await cluster.kubectl(['replace', '-f', '-'], { input: body, reject: false });
+    if (r.exitCode !== 0) throw new Error(`could not restore ${kind} ${name}: ${r.stderr.trim()}`);
+  };
+}
+
+const jsonPatch = (kind: string, name: string, ops: unknown[], namespace?: string) => cluster.kubectl(['patch', kind, name, ...(namespace ? ['-n', namespace] : []), '--type=json', '-p', JSON.stringify(ops)]);
+
+/** A pipeline deploy (server dry run, its own certificate): green while Kyverno refuses it with `rule`. */
+async function pipelineDeployRefused(pathId: string, rule: string): Promise<Probe> {
+  const path = UNSAFE_PATHS.find((p) => p.id === pathId)!;
+  const name = `mutant-${pathId}-${nonce}-${probes++}`;
+  const pod = harnessPod({ namespace: PIPE_NS, name, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
+  const r = await pipeline.kubectl(['create', '--dry-run=server', '-f', '-'], { input: stringify(asKind(weakened(pod, path, name), 'Deployment')), reject: false });
+  const o = readAdmission(r.exitCode, `${r.stdout}\n${r.stderr}`);
+  const green = o.verdict === 'rejected' && o.kyvernoRules.some((x) => x.endsWith(`/autogen-${rule}`));
+  return { green, detail: `the pipeline's Deployment with ${path.what}: ${o.verdict === 'admitted' ? 'ADMITTED' : o.verdict}${o.kyvernoRules.length ? ` by ${o.kyvernoRules.join(', ')}` : o.layer ? ` by ${o.layer}` : ''}` };
+}
+
+function policyRuleMutant(id: string, requirement: string, policy: string, rule: string, description: string, ops: (ruleIndex: number) => unknown[], probe: () => Promise<Probe>): GuardMutant {
+  let restore: (() => Promise<void>) | undefined;
+  return {
+    id,
+    requirement,
+    description,
+    objects: [`ClusterPolicy/${policy} rule ${rule}`],
+    async weaken() {
+      restore = await snapshot('clusterpolicy', policy);
+      const live = JSON.parse((await cluster.kubectl(['get', 'clusterpolicy', policy, '-o', 'json'])).stdout) as { spec: { rules: Array<{ name: string }> } };
+      const i = live.spec.rules.findIndex((r) => r.name === rule);
+      if (i < 0) throw new Error(`rule ${rule} not found in ClusterPolicy ${policy}`);
+      await jsonPatch('clusterpolicy', policy, ops(i));
+    },
+    async restore() {
+      await restore?.();
+    },
+    probe,
+    replay: `kubectl get clusterpolicy ${policy} -o json > saved.json; kubectl patch clusterpolicy ${policy} --type=json -p '<weakening>'; <the probe>; kubectl replace -f saved.json`,
+  };
+}
+
+const kyvernoAudit = policyRuleMutant('kyverno-rule-audit', '2.2.6', 'cde-pod-security-requirements', 'require-readonly-root-filesystem', 'switch cde-pod-security-requirements/require-readonly-root-filesystem to Audit', (i) => [{ op: 'replace', path: `/spec/rules/${i}/validate/failureAction`, value: 'Audit' }], () => pipelineDeployRefused('writable-root', 'require-readonly-root-filesystem'));
+
+const registryWidened = policyRuleMutant(
+  'registry-widened',
+  '6.3.2',
+  'cde-pod-security-requirements',
+  'require-cde-image-registry',
+  'widen require-cde-image-registry to also allow docker.io/*',
+  (i) => ['ephemeralContainers', 'initContainers', 'containers'].map((list) => ({ op: 'replace', path: `/spec/rules/${i}/validate/pattern/spec/${list === 'containers' ? 'containers' : `=(${list})`}/0/image`, value: 'localhost/pci-harness/* | registry.pci.internal:5000/pci/* | docker.io/*' })),
+  () => pipelineDeployRefused('foreign-registry', 'require-cde-image-registry'),
+);
+
+let tenantPods = 0;
+const nodeIsolationAudit = policyRuleMutant('node-isolation-audit', '2.2.3', 'cde-node-isolation', 'no-cde-toleration-outside-cde', 'switch cde-node-isolation/no-cde-toleration-outside-cde to Audit', (i) => [{ op: 'replace', path: `/spec/rules/${i}/validate/failureAction`, value: 'Audit' }], async () => {
+  // The cde-nodes observation: a tenant pod in default with the CDE toleration (server dry run: nothing is scheduled).
+  const name = `mutant-tenant-${nonce}-${tenantPods++}`;
+  const pod = harnessPod({ namespace: 'default', name, image: cluster.images.serverImage, args: ['--listen', '8080'], tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
+  const r = await tenant.kubectl(['create', '--dry-run=server', '-f', '-'], { input: stringify(pod), reject: false });
+  const o = readAdmission(r.exitCode, `${r.stdout}\n${r.stderr}`);
+  const green = o.verdict === 'rejected' && o.kyvernoRules.includes('cde-node-isolation/no-cde-toleration-outside-cde');
+  return { green, detail: `tenant pod in default with the CDE toleration: ${o.verdict === 'admitted' ? 'ADMITTED (it may land on the CDE node)' : `${o.verdict} by ${o.kyvernoRules.join(', ') || o.layer}`}` };
+});
+
+function deployerGrantMutant(id: string, rule: Record<string, unknown>, description: string, probe: () => Promise<Probe>): GuardMutant {
+  let restore: (() => Promise<void>) | undefined;
+  return {
+    id,
+    requirement: '7.2.2',
+    description,
+    objects: [`Role/${PIPE_NS}/pci-deployer`],
+    async weaken() {
+      restore = await snapshot('role', 'pci-deployer', PIPE_NS);
+      await jsonPatch('role', 'pci-deployer', [{ op: 'add', path: '/rules/-', value: rule }], PIPE_NS);
+    },
+    async restore() {
+      await restore?.();
+    },
+    probe,
+    replay: `kubectl get role pci-deployer -n ${PIPE_NS} -o json > saved.json; kubectl patch role pci-deployer -n ${PIPE_NS} --type=json -p '[{"op":"add","path":"/rules/-","value":${JSON.stringify(rule)}}]'; <the probe>; kubectl replace -f saved.json`,
+  };
+}
+
+const deployerRoleBindings = deployerGrantMutant('deployer-rolebindings', { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create'] }, `grant the deployer Role in ${PIPE_NS} rolebindings create`, async () => {
+  // The pipeline-tampering observation: bind itself to admin (server dry run: nothing is stored).
+  const r = await pipeline.kubectl(['create', 'rolebinding', `mutant-pwn-${nonce}`, '-n', PIPE_NS, '--clusterrole=admin', `--group=${DEPLOYER_GROUP}`, '--dry-run=server'], { reject: false });
+  const o = readAdmission(r.exitCode, `${r.stdout}\n${r.stderr}`);
+  return { green: o.layer === 'rbac', detail: `the pipeline binds itself to admin in ${PIPE_NS}: ${o.verdict === 'admitted' ? 'PERMITTED (7.2.2)' : `${o.verdict} by ${o.layer}`}` };
+});
+
+const deployerDebug = deployerGrantMutant('deployer-debug', { apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['patch', 'update'] }, `grant the deployer Role in ${PIPE_NS} pods/ephemeralcontainers`, async () => {
+  const pods = (JSON.parse((await cluster.kubectl(['get', 'pods', '-n', PIPE_NS, '-l', 'app=card-processor', '--field-selector=status.phase=Running', '-o', 'json'])).stdout) as { items: Array<{ metadata: { name: string } }> }).items;
+  if (!pods[0]) throw new Error(`no running card-processor pod in ${PIPE_NS}`);
+  const r = await pipeline.kubectl(['debug', '-n', PIPE_NS, pods[0].metadata.name, `--image=${cluster.images.serverImage}`, '--profile=sysadmin', `--container=mutant-dbg-${nonce}-${probes++}`, '--', '/server'], { reject: false, timeoutMs: 60_000 });
+  const o = readAdmission(r.exitCode, `${r.stdout}\n${r.stderr}`);
+  return { green: o.layer === 'rbac', detail: `the pipeline's kubectl debug --profile=sysadmin: ${o.verdict === 'admitted' ? 'ADDED A PRIVILEGED CONTAINER' : `${o.verdict} by ${o.layer}`}${o.layer === 'psa' ? ' (RBAC let it through; PSA caught it)' : ''}` };
+});
+
+const MUTANTS = [rbacSecrets, rbacExec, cdeTaint, psaDowngrade, kyvernoAudit, registryWidened, nodeIsolationAudit, deployerRoleBindings, deployerDebug];
 
 beforeAll(async () => {
   cluster = sharedCluster();
   audit = new AuditLogReader(cluster.workDir ? join(cluster.workDir, 'audit') : '');
+  pipeline = await clientCertIdentity(cluster, `ci-pipeline-mutant-${nonce}`, [DEPLOYER_GROUP]);
+  tenant = await tenantIdentity(cluster, `tenant-mutant-${nonce}`, ['default']);
   const nodes = JSON.parse((await cluster.kubectl(['get', 'nodes', '-o', 'json'])).stdout) as { items: Array<{ metadata: { name: string; labels?: Record<string, string> } }> };
   cdeNodes = nodes.items.filter((n) => Object.entries(LABEL).every(([key, v]) => n.metadata.labels?.[key] === v)).map((n) => n.metadata.name);
   cdeTaint.objects = cdeNodes.map((n) => `Node/${n} taint ${taintSpec}`);
@@ -322,6 +450,9 @@ afterAll(async () => {
   await rbacExec.restore().catch(() => {});
   if (cdeNodes.length) await cdeTaint.restore().catch((e) => process.stderr.write(`guard-mutants: ${(e as Error).message}\n`));
   if (psaOriginal) await psaDowngrade.restore().catch((e) => process.stderr.write(`guard-mutants: ${(e as Error).message}\n`));
+  for (const m of [kyvernoAudit, registryWidened, nodeIsolationAudit, deployerRoleBindings, deployerDebug]) await m.restore().catch((e) => process.stderr.write(`guard-mutants: ${(e as Error).message}\n`));
+  await pipeline?.[Symbol.asyncDispose]();
+  await tenant?.[Symbol.asyncDispose]();
   const lines = verdicts.map((v) => `  ${v.verdict.padEnd(22)} ${v.id.padEnd(22)} [${v.requirement}] ${(v.ms / 1000).toFixed(1)} s`);
   process.stdout.write(`\nguard mutants (live):\n${lines.join('\n')}\n`);
 });
