@@ -98,7 +98,7 @@ const SPEC_SCHEMAS: Record<SpecKind, Schema> = {
     {
       requirements: {
         type: 'array',
-        items: obj({ id: requirement, title: str, objects: strList, checks: strList }, ['id', 'title', 'objects', 'checks']),
+        items: obj({ id: requirement, title: str, objects: strList, checks: strList, notTested: str }, ['id', 'title', 'objects', 'checks']),
       },
     },
     ['requirements'],

@@ -86,6 +86,8 @@ export interface ControlMapSpec {
     title: string;
     objects: string[]; // objectId()s, e.g. "NetworkPolicy/cde-frontend/default-deny-all"
     checks: string[]; // check ids, e.g. "network.reachability"
+    /** Set when the harness does not prove this requirement (yet): why, in a sentence. Its results are `skip`, never a pass. */
+    notTested?: string;
   }>;
 }
 
