@@ -22,6 +22,10 @@ describe('renderTemplate', () => {
   it('substitutes every placeholder', () => {
     expect(renderTemplate('a: ${X}\nb: ${Y_2}', { X: '1', Y_2: '2' }, 'f.yaml')).toBe('a: 1\nb: 2');
   });
+  it('never writes a value into a comment line (the encryption key must not sit in the header comment)', () => {
+    const out = renderTemplate('# TEMPLATE: ${ENCRYPTION_KEY} is replaced\n  # also ${ENCRYPTION_KEY}\nsecret: ${ENCRYPTION_KEY}', { ENCRYPTION_KEY: 'k3y' }, 'enc.yaml');
+    expect(out).toBe('# TEMPLATE: ${ENCRYPTION_KEY} is replaced\n  # also ${ENCRYPTION_KEY}\nsecret: k3y');
+  });
   it('names unknown placeholders instead of leaving them for kind to trip on', () => {
     expect(() => renderTemplate('p: ${AUDIT_DIR} ${NOPE}', { AUDIT_DIR: '/x' }, 'kind.yaml')).toThrow(InputError);
     expect(() => renderTemplate('p: ${NOPE}', {}, 'kind.yaml')).toThrow(/\$\{NOPE\}/);

@@ -13,14 +13,23 @@ const PLACEHOLDER = /\$\{([A-Z][A-Z0-9_]*)\}/g;
  */
 export function renderTemplate(text: string, vars: Record<string, string>, file: string): string {
   const missing = new Set<string>();
-  const out = text.replace(PLACEHOLDER, (whole, name: string) => {
-    const v = vars[name];
-    if (v === undefined) {
-      missing.add(name);
-      return whole;
-    }
-    return v;
-  });
+  // Comment lines are left as written: a template's comment that names `${ENCRYPTION_KEY}` must not end up
+  // holding the key itself (the rendered file outlives a key rotation).
+  const out = text
+    .split('\n')
+    .map((line) =>
+      /^\s*#/.test(line)
+        ? line
+        : line.replace(PLACEHOLDER, (whole, name: string) => {
+            const v = vars[name];
+            if (v === undefined) {
+              missing.add(name);
+              return whole;
+            }
+            return v;
+          }),
+    )
+    .join('\n');
   if (missing.size > 0) {
     throw new InputError(`unknown placeholder(s) ${[...missing].map((m) => `\${${m}}`).join(', ')}`, {
       file,
