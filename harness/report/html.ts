@@ -147,6 +147,12 @@ function liveTable(rs: readonly LiveResult[]): string {
   return `<table class="list live"><thead><tr><th>status</th><th>adversary</th><th>action</th><th>predicted</th><th>observed</th><th>deciding layer</th><th>evidence, replay</th></tr></thead><tbody>${rs.map(liveRow).join('')}</tbody></table>`;
 }
 
+/** The scenario's attack story (ScenarioDef.narrative), once per scenario; scenarios written without the DSL have none. */
+function narrativeOf(list: readonly LiveResult[]): string {
+  const told = [...new Set(list.map((x) => x.narrative).filter((n): n is string => Boolean(n)))];
+  return told.map((n) => `<p class="narrative">${e(n)}</p>`).join('');
+}
+
 function liveScenarios(rs: readonly LiveResult[]): string {
   if (!rs.length) return '<p class="none">No live result.</p>';
   const byScenario = new Map<string, LiveResult[]>();
@@ -159,7 +165,7 @@ function liveScenarios(rs: readonly LiveResult[]): string {
   return [...byScenario.values()]
     .map((list) => {
       const first = list[0] as LiveResult;
-      const head = `<h4><code>${e(first.check)}</code> — scenario <code>${e(first.scenario)}</code> (${list.length} result${list.length === 1 ? '' : 's'})</h4>`;
+      const head = `<h4><code>${e(first.check)}</code> — scenario <code>${e(first.scenario)}</code> (${list.length} result${list.length === 1 ? '' : 's'})</h4>${narrativeOf(list)}`;
       if (first.check !== MATRIX_CHECK || list.length <= 12) return `<div class="scenario">${head}${liveTable(list)}</div>`;
       // Matrix scenarios: every cell is in the grid above; what did not pass is listed in full here, the rest folded.
       const notPassed = list.filter((x) => x.status !== 'pass');
@@ -211,6 +217,7 @@ td.differs{font-weight:700;color:var(--fail)}
 tr.s-fail td{background:#ffebe9}tr.s-inconclusive td{background:#fff8c5}
 tr[data-verdict=not-tested] td{color:var(--nt)}
 .finding{color:var(--fail);margin:.2rem 0}
+p.narrative{font-style:italic;margin:.1rem 0 .3rem;max-width:70rem}
 .replay code{word-break:break-all}
 .gridwrap{overflow-x:auto}
 table.grid{font-size:11px;margin:.4rem 0}

@@ -62,6 +62,7 @@ export function liveFields(r: LiveResult): Record<string, unknown> {
     replay: r.replay ?? '',
     finding: r.finding ?? null,
     ms: r.ms ?? null,
+    narrative: r.narrative ?? null,
   };
 }
 

@@ -77,6 +77,12 @@ function notPassedLines(rs: readonly CheckResult[], max = 20): string {
   return `\n${lines.join('\n')}`;
 }
 
+/** The scenario's attack story (ScenarioDef.narrative), when its results carry one. */
+function narrativeText(rs: readonly CheckResult[]): string {
+  const told = [...new Set(rs.flatMap((r) => (isLiveResult(r) && r.narrative ? [oneLine(r.narrative)] : [])))];
+  return told.length ? ` Scenario: ${told.join(' ')}` : '';
+}
+
 function addSeconds(iso: string, seconds: number): string {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? iso : new Date(t + Math.round(seconds * 1000)).toISOString();
@@ -108,7 +114,7 @@ export function renderOscal(report: RunReport, files: readonly EvidenceFile[]): 
     return {
       uuid: obsUuid.get(g.key) as string,
       title: oneLine(`${g.lane === 'live' ? 'Live' : 'Offline'} ${g.check}${g.scenario ? ` — ${g.scenario}` : ''}`),
-      description: `${g.lane === 'live' ? 'Attack run against a live kind cluster with the PCI set applied' : 'Offline proof over the manifest set'}: check ${g.check}${g.scenario ? `, scenario ${g.scenario}` : ''}; ${countText(cnt)}; requirements ${reqs.join(', ')}.${notPassedLines(g.results)}`,
+      description: `${g.lane === 'live' ? 'Attack run against a live kind cluster with the PCI set applied' : 'Offline proof over the manifest set'}: check ${g.check}${g.scenario ? `, scenario ${g.scenario}` : ''}; ${countText(cnt)}; requirements ${reqs.join(', ')}.${narrativeText(g.results)}${notPassedLines(g.results)}`,
       props: [prop('lane', g.lane), prop('check', g.check), ...(g.scenario ? [prop('scenario', g.scenario)] : []), prop('passed', cnt.pass), prop('failed', cnt.fail), prop('inconclusive', cnt.inconclusive), prop('skipped', cnt.skip)],
       methods: ['TEST'],
       types: ['control-objective'],

@@ -101,6 +101,7 @@ describe('json', () => {
       replay: LIVE_FAIL.replay,
       finding: LIVE_FAIL.finding,
       ms: 3012,
+      narrative: null,
     });
     expect(j.results.find((r: { status: string }) => r.status === 'inconclusive')).toMatchObject({ lane: 'live', observed: 'check-failed', finding: null });
   });

@@ -62,6 +62,8 @@ export interface LiveResult extends CheckResult {
   /** Set when predicted and observed disagree: what it implicates. */
   finding?: string;
   ms?: number;
+  /** The attack story of the scenario (`ScenarioDef.narrative`), for the report; set by `runScenario`. */
+  narrative?: string;
 }
 
 export function isLiveResult(r: CheckResult): r is LiveResult {

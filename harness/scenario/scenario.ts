@@ -112,7 +112,7 @@ export async function runScenario(ctx: ScenarioContext, def: ScenarioDef): Promi
         const cell = cells.find((c) => c.target === chosen[i]);
         const r = cell ? run.results[cells.indexOf(cell)] : undefined;
         if (!r || !cell) throw new Error(`step ${describeStep(step)}: no cell planned (a position never probes itself)`);
-        const judged: LiveResult = { ...r, ...(def.requirement ? { requirement: def.requirement } : {}) };
+        const judged: LiveResult = { ...r, narrative: def.narrative, ...(def.requirement ? { requirement: def.requirement } : {}) };
         if (step.expect !== cell.prediction.predicted || !layerMatches(step.layer, cell.prediction.layer.kind)) {
           return {
             ...judged,
