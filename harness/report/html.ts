@@ -77,6 +77,8 @@ function contextSection(r: RunReport): string {
     ['Kubernetes', v.kubernetes ?? 'not recorded (no supply-chain record)'],
     ['CNI', v.cni ?? 'not recorded'],
     ['Kyverno', v.kyverno ?? 'not recorded'],
+    ...(c.shard ? [['shard', `${c.shard.index} of ${c.shard.count}: ${c.shard.files.join(', ')}`] as [string, string]] : []),
+    ...(c.merged ? [['merged from', c.merged.map((m) => `shards/${m.name}/ (run ${m.runId}, exit ${m.exitCode})`).join('; ')] as [string, string]] : []),
   ];
   const timings = c.timings.length
     ? `<h3>Timings</h3><table class="kv"><tbody>${c.timings.map((t) => `<tr><th>${e(t.step)}</th><td>${t.seconds.toFixed(1)} s</td></tr>`).join('')}</tbody></table>`

@@ -27,6 +27,10 @@ export interface RunContext {
   /** Wall time of each step of the run. */
   timings: Array<{ step: string; seconds: number }>;
   verdict: { code: number; reasons: string[] };
+  /** `run --shard i/n`: which slice of the live files this run ran (scripts/cli/shard.ts). */
+  shard?: { index: number; count: number; files: string[] };
+  /** `pci-harness merge`: the shard packages this one was made of, each kept signed under shards/<name>/. */
+  merged?: Array<{ name: string; runId: string; shard?: { index: number; count: number }; signedBy: string[]; exitCode: number }>;
 }
 
 export interface ImageVersions {
@@ -138,5 +142,7 @@ export function resultSummary(report: RunReport) {
     offline: count(report.offline),
     live: report.live ? count(report.live) : null,
     requirements: Object.fromEntries(verdicts.map((v) => [v.requirement, v.verdict])),
+    ...(ctx.shard ? { shard: { index: ctx.shard.index, count: ctx.shard.count } } : {}),
+    ...(ctx.merged ? { merged: ctx.merged.map((m) => ({ name: m.name, runId: m.runId, signedBy: m.signedBy })) } : {}),
   };
 }

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ATTESTATION_FILE, generateSigningKey, keyId, loadPrivateKey, loadPublicKey, PREDICATE_TYPE, verifyPackage } from '../../harness/evidence/attest.ts';
+import { ATTESTATION_FILE, generateSigningKey, keyId, loadPrivateKey, loadPublicKey, PREDICATE_TYPE, type PackageVerification } from '../../harness/evidence/attest.ts';
+import { SHARDS_DIR, verifyMerged } from '../../harness/evidence/merge.ts';
 import { InputError } from '../../harness/errors.ts';
 import { cacheDir } from '../../harness/tools/locate.ts';
 import { EXIT } from './exit-codes.ts';
@@ -76,20 +77,23 @@ export async function keygenCommand(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-export const VERIFY_USAGE = `Usage: pci-harness verify DIR [--key PUBLIC-KEY]
+export const VERIFY_USAGE = `Usage: pci-harness verify DIR [--key PUBLIC-KEY]...
 
 Checks an evidence package: the signature of ${ATTESTATION_FILE} (DSSE,
 in-toto Statement v1) with the public key, then every file of DIR against the
-signed list — a changed, added or removed file is named.
-  --key   public key (.pub from \`pci-harness keygen\`); default $${VERIFY_KEY_ENV},
-          else ${'$'}PCI_HARNESS_CACHE/signing/${KEY_NAME}.pub
+signed list — a changed, added or removed file is named. A merged package
+(\`pci-harness merge\`) also has every shard's own envelope under
+${SHARDS_DIR}/<name>/ checked against that shard's files.
+  --key   public key (.pub from \`pci-harness keygen\`); repeat it when the shards and
+          the merge were signed by different keys (each envelope is checked with the key
+          its key id names); default $${VERIFY_KEY_ENV}, else ${'$'}PCI_HARNESS_CACHE/signing/${KEY_NAME}.pub
 The same envelope verifies with cosign:
   cosign verify-blob-attestation --insecure-ignore-tlog --key KEY.pub --type ${PREDICATE_TYPE} --signature DIR/${ATTESTATION_FILE} DIR/<file>
 Exit: 0 signature valid and every file matches; 1 a file was changed, added or
 removed, or the attestation was altered or is missing; 2 no key, or the wrong key.`;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { key: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { key: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: true, strict: true });
   if (values.help) {
     process.stdout.write(`${VERIFY_USAGE}\n`);
     return EXIT.ok;
@@ -97,32 +101,33 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new InputError('verify takes one evidence directory', { hint: 'pci-harness verify reports/<time> --key pci-evidence.pub' });
   const dir = resolve(positionals[0] as string);
   if (!existsSync(dir)) throw new InputError(`${dir} does not exist`);
-  const keyPath = resolve(values.key ?? process.env[VERIFY_KEY_ENV] ?? join(defaultKeyDir(), `${KEY_NAME}.pub`));
-  if (!existsSync(keyPath)) throw new InputError(`no public key at ${keyPath}`, { hint: `pass the signer's public key: --key FILE.pub (or $${VERIFY_KEY_ENV})` });
-  let key: KeyObject;
-  try {
-    key = loadPublicKey(readFileSync(keyPath, 'utf8'), keyPath);
-  } catch (e) {
-    throw new InputError((e as Error).message, { hint: `--key takes the ${KEY_NAME}.pub that \`pci-harness keygen\` wrote` });
+  const keyPaths = (values.key?.length ? values.key : [process.env[VERIFY_KEY_ENV] ?? join(defaultKeyDir(), `${KEY_NAME}.pub`)]).map((k) => resolve(k));
+  const keys = keyPaths.map((keyPath): KeyObject => {
+    if (!existsSync(keyPath)) throw new InputError(`no public key at ${keyPath}`, { hint: `pass the signer's public key: --key FILE.pub (or $${VERIFY_KEY_ENV})` });
+    try {
+      return loadPublicKey(readFileSync(keyPath, 'utf8'), keyPath);
+    } catch (e) {
+      throw new InputError((e as Error).message, { hint: `--key takes the ${KEY_NAME}.pub that \`pci-harness keygen\` wrote` });
+    }
+  });
+  const { top, shards } = verifyMerged(dir, keys);
+  const checked: Array<{ where: string; v: PackageVerification }> = [{ where: dir, v: top }, ...shards.map((s) => ({ where: `${dir}: shard ${SHARDS_DIR}/${s.name}`, v: s.verification }))];
+  let code: number = EXIT.ok;
+  for (const { where, v } of checked) {
+    const lines = [...v.changed.map((f) => `CHANGED  ${f}`), ...v.added.map((f) => `ADDED    ${f}`), ...v.removed.map((f) => `REMOVED  ${f}`)];
+    if (v.signature === 'wrong-key') {
+      process.stderr.write(`pci-harness verify: ${where}: wrong key: ${v.signatureProblem}\n  hint: pass the public key of the signer with --key\n`);
+      if (code === EXIT.ok) code = EXIT.badInput;
+    } else if (v.signature !== 'valid') {
+      process.stderr.write(`pci-harness verify: ${where}: ${v.signatureProblem}\n${lines.map((l) => `  ${l}\n`).join('')}`);
+      code = EXIT.controlFailed;
+    } else if (lines.length) {
+      process.stderr.write(`pci-harness verify: ${where}: the package differs from what was signed:\n${lines.map((l) => `  ${l}\n`).join('')}`);
+      code = EXIT.controlFailed;
+    }
   }
-  const v = verifyPackage(dir, key);
-  const lines = [
-    ...v.changed.map((f) => `CHANGED  ${f}`),
-    ...v.added.map((f) => `ADDED    ${f}`),
-    ...v.removed.map((f) => `REMOVED  ${f}`),
-  ];
-  if (v.signature === 'wrong-key') {
-    process.stderr.write(`pci-harness verify: wrong key: ${v.signatureProblem}\n  hint: pass the public key of the signer with --key\n`);
-    return EXIT.badInput;
-  }
-  if (v.signature !== 'valid') {
-    process.stderr.write(`pci-harness verify: ${dir}: ${v.signatureProblem}\n${lines.map((l) => `  ${l}\n`).join('')}`);
-    return EXIT.controlFailed;
-  }
-  if (lines.length) {
-    process.stderr.write(`pci-harness verify: ${dir}: the package differs from what was signed:\n${lines.map((l) => `  ${l}\n`).join('')}`);
-    return EXIT.controlFailed;
-  }
-  process.stdout.write(`OK ${dir}: signature valid (${keyId(key)}), ${v.files} files match the signed attestation\n`);
+  if (code !== EXIT.ok) return code;
+  const shardNote = shards.length ? `; ${shards.length} shard envelope(s) valid, each shard's files match (${shards.map((s) => s.name).join(', ')})` : '';
+  process.stdout.write(`OK ${dir}: signature valid (${[...new Set(keys.map(keyId))].join(', ')}), ${top.files} files match the signed attestation${shardNote}\n`);
   return EXIT.ok;
 }

@@ -9,7 +9,9 @@ Usage: pci-harness <command> [options]
 Commands:
   check          prove every control of a manifest set offline (the PR gate)
   run            main job: build/reuse images, boot a kind cluster, run the live suites, write the evidence report
+                 (--shard i/n: only the i-th of n slices of the live files)
   verify DIR     check an evidence package: its signature and every file (names what changed)
+  merge DIR...   one package and one report from the packages of \`run --shard i/n\` (each shard kept signed)
   keygen         make the key pair that signs evidence packages (kept outside the repo and the package)
   baseline       sign a run as the release baseline (countersign it), or diff a run against one
   images build   build every image a test cluster needs, from Go modules and Debian packages (cached)
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.ts')).runCommand,
   images: async () => (await import('./images.ts')).imagesCommand,
   verify: async () => (await import('./keys.ts')).verifyCommand,
+  merge: async () => (await import('./merge.ts')).mergeCommand,
   keygen: async () => (await import('./keys.ts')).keygenCommand,
   baseline: async () => (await import('./baseline.ts')).baselineCommand,
   up: async () => (await import('./cluster.ts')).upCommand,

@@ -24,10 +24,11 @@ import { readLiveResults } from '../../harness/scenario/sink.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
 import { cacheDir } from '../../harness/tools/locate.ts';
 import { signingKeyFor } from './keys.ts';
+import { filterArgs, liveFiles, parseShard, shardFiles } from './shard.ts';
 import { EXIT, runVerdict, type RunVerdict, type VitestFailures } from './exit-codes.ts';
 import { DEFAULT_MANIFESTS, REPO_ROOT, VERSION } from './paths.ts';
 
-export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--out DIR] [--offline-only] [--key FILE]
+export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--out DIR] [--offline-only] [--key FILE] [--shard i/n]
 
 The main job: proves the shipped PCI set offline, builds (or reuses) the
 cluster images, boots a kind cluster with Calico, Kyverno and the PCI set,
@@ -48,6 +49,9 @@ Every text file is redacted of credentials before SHA256SUMS is written.
   --offline-only  only the offline check (no Docker needed)
   --key FILE      private signing key (default $PCI_HARNESS_SIGNING_KEY, else the cache's
                   signing/pci-evidence.key, made on first use); check with \`pci-harness verify DIR\`
+  --shard i/n     run only the i-th of n slices of the live files (by sorted path; the
+                  reachability matrix alone), recorded in run.json; join the packages
+                  with \`pci-harness merge\`
 Exit: 0 all controls hold and every live check passed; 1 a control failed
 (offline or live, or a live test failed); 3 nothing failed but something is
 inconclusive (enforcement not proven, a broken probe) or the environment
@@ -75,7 +79,7 @@ export const FILES = {
 } as const;
 
 /** The vitest child: only the `live` project (controls and attack scenarios), with our outcome reporter. */
-export function vitestArgs(out: string): string[] {
+export function vitestArgs(out: string, files: readonly string[] = []): string[] {
   return [
     join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
     'run',
@@ -85,6 +89,7 @@ export function vitestArgs(out: string): string[] {
     `--reporter=${join(REPO_ROOT, 'harness', 'report', 'vitest-outcome.ts')}`,
     '--reporter=junit',
     `--outputFile.junit=${join(out, FILES.vitestJunit)}`,
+    ...filterArgs(files),
   ];
 }
 
@@ -181,6 +186,8 @@ export interface SummaryInput {
   /** Why the live lane did not run, when it did not. */
   liveNotRun?: string;
   verdict: RunVerdict;
+  /** `--shard i/n` with its files, or the shard packages a merge was made of. */
+  shard?: string;
 }
 
 export function renderSummaryMd(s: SummaryInput): string {
@@ -202,6 +209,7 @@ export function renderSummaryMd(s: SummaryInput): string {
     `- commit: ${s.commit}`,
     `- manifests: ${s.manifests}`,
     `- image source: ${s.images}${s.hasImageRecord ? ' (supply-chain record: images.json)' : ''}`,
+    ...(s.shard ? [`- shard: ${s.shard}`] : []),
     `- verdict: exit ${s.verdict.code} (${s.verdict.code === 0 ? 'every control holds' : s.verdict.code === 1 ? 'a control failed' : 'inconclusive or environment failure: not a verdict on the manifests'})`,
     ...s.verdict.reasons.map((r) => `  - ${r}`),
     '',
@@ -228,6 +236,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       out: { type: 'string' },
       'offline-only': { type: 'boolean', default: false },
       key: { type: 'string' },
+      shard: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -237,6 +246,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (!['auto', 'local', 'upstream'].includes(values.images)) throw new InputError(`unknown --images "${values.images}"`, { hint: 'use auto, local or upstream' });
+  if (values.shard && values['offline-only']) throw new InputError('--shard splits the live files: it makes no sense with --offline-only', { hint: 'drop one of them' });
+  const shard = values.shard ? parseShard(values.shard) : undefined;
+  const shardOf = shard ? { ...shard, files: shardFiles(await liveFiles(), shard) } : undefined;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const out = resolve(values.out ?? join('reports', stamp));
   // Before anything slow: a bad key is a usage error now, not after the live lane.
@@ -287,7 +299,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       // A reused --out must not carry an earlier run's results into this verdict.
       rmSync(env.PCI_LIVE_RESULTS!, { recursive: true, force: true });
       rmSync(env.PCI_VITEST_OUTCOME!, { force: true });
-      const r = await execa(process.execPath, vitestArgs(out), { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], reject: false, env });
+      if (shardOf) process.stderr.write(`shard ${shardOf.index}/${shardOf.count}: ${shardOf.files.join(' ')}\n`);
+      const r = await execa(process.execPath, vitestArgs(out, shardOf?.files), { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], reject: false, env });
       vitestExit = r.exitCode ?? undefined;
       const outcome = readVitestOutcome(env.PCI_VITEST_OUTCOME!);
       // Redacted before rendering: reports truncate evidence, and a cut PEM block must not escape the patterns.
@@ -323,6 +336,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       live,
       liveNotRun,
       verdict,
+      ...(shardOf ? { shard: `${shardOf.index}/${shardOf.count} (${shardOf.files.join(', ')})` } : {}),
     }),
   );
   timed('evidence package');
@@ -339,6 +353,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       versions: versionsFromRecord(existsSync(join(out, FILES.images)) ? loadRecord(join(out, FILES.images)) : undefined),
       timings,
       verdict,
+      ...(shardOf ? { shard: shardOf } : {}),
     },
     offline: check.results,
     ...(live ? { live: liveResults, ...(live.outcome ? { vitest: live.outcome } : {}) } : { liveNotRun }),
