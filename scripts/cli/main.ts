@@ -14,6 +14,7 @@ Commands:
   merge DIR...   one package and one report from the packages of \`run --shard i/n\` (each shard kept signed)
   keygen         make the key pair that signs evidence packages (kept outside the repo and the package)
   baseline       sign a run as the release baseline (countersign it), or diff a run against one
+  step-summary   append Markdown to $GITHUB_STEP_SUMMARY, cut to stay under GitHub's 1 MiB (CI)
   images build   build every image a test cluster needs, from Go modules and Debian packages (cached)
   up             boot a cluster with the PCI set applied and leave it running (prints its kubeconfig)
   down           remove every cluster, container, network and volume the harness made
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   images: async () => (await import('./images.ts')).imagesCommand,
   verify: async () => (await import('./keys.ts')).verifyCommand,
   merge: async () => (await import('./merge.ts')).mergeCommand,
+  'step-summary': async () => (await import('./step-summary.ts')).stepSummaryCommand,
   keygen: async () => (await import('./keys.ts')).keygenCommand,
   baseline: async () => (await import('./baseline.ts')).baselineCommand,
   up: async () => (await import('./cluster.ts')).upCommand,
