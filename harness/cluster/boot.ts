@@ -3,9 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifestDir } from '../manifests/load.ts';
 import type { K8sObject } from '../manifests/types.ts';
+import { InputError } from '../errors.ts';
 import { applyFile, applyObjects, planApply, rolloutsOf, type PhasePlan } from './apply.ts';
 import { isShuttingDown, sweepStale } from './cleanup.ts';
-import { chooseImageSource, requireAddonManifests, type ImageMode, type ImageSource } from './images.ts';
+import { cdeImageRefs, chooseImageSource, inSigningRegistry, requireAddonManifests, type ImageMode, type ImageSource } from './images.ts';
 import { presentLocally } from './kind/docker.ts';
 import { KindProvider } from './kind/provider.ts';
 import type { LoadMethod } from './kind/load.ts';
@@ -13,7 +14,7 @@ import { cacheDir, REPO_ROOT } from './paths.ts';
 import { Progress, StepError, stderrSink, type ProgressSink } from './progress.ts';
 import type { Cluster, ClusterLayout, ClusterProvider } from './provider.ts';
 import { assertNoPulls } from './pulls.ts';
-import { withPublicKey, setVerifiesRegistry } from '../registry/names.ts';
+import { signedImagePlan, withPublicKey, setVerifiesRegistry } from '../registry/names.ts';
 import { setUpSigning, type SigningSetup } from '../registry/setup.ts';
 import { waitAdmissionServing, waitClusterPoliciesReady, waitNamespaceRollouts, waitNodesReady, waitRollout, waitValidatingWebhook } from './readiness.ts';
 
@@ -161,6 +162,28 @@ function pciSetSteps(plan: PhasePlan[], log: Log, publicKey: () => string | unde
 }
 
 /**
+ * Every registry image the set names must be one the signing step pushes
+ * (registry/names.ts signedImagePlan); any other would fail to pull after
+ * the nodes exist. Checked before: the error names the reference and the list.
+ */
+function requirePushedRegistryImages(plan: PhasePlan[], images: ImageSource): void {
+  const pushed = signedImagePlan(images).map((p) => p.ref);
+  const named = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) k === 'image' && typeof x === 'string' ? named.add(x) : walk(x);
+  };
+  plan.forEach((p) => walk(p.objects));
+  // Wildcards are Kyverno patterns, not references.
+  const missing = [...named].filter((r) => inSigningRegistry(r) && !/[*?|]/.test(r) && !pushed.includes(r));
+  if (missing.length) {
+    throw new InputError(`manifests/cluster names ${missing.join(', ')} in the signing registry, but the boot pushes and signs only ${pushed.join(', ')}`, {
+      hint: 'use one of those references, or add the image to signedImagePlan in harness/registry/names.ts',
+    });
+  }
+}
+
+/**
  * Boot a cluster: the provider creates the nodes, then the steps run in order
  * — images on the nodes → CNI Ready → Kyverno serving → PCI set phases →
  * zero pulls. One failure rule for every step: export the logs, delete the
@@ -178,16 +201,19 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   const allImages = [...chosen.loadImages, ...present];
   // Without Calico, Kyverno or the PCI set (the kindnet canary), only the probe and server images run: load just those.
   const loadImages = layout === 'pci-calico' || pciSet ? allImages : allImages.filter((r) => r === chosen.probeImage || r === chosen.serverImage);
-  const images = { ...chosen, loadImages, notBuilt: chosen.notBuilt.filter((r) => !present.includes(r)) };
+  const pciSetDir = join(manifestsDir, 'cluster');
+  // Bad input in the set fails here, before any node exists.
+  const plan = pciSet ? planApply(loadManifestDir(pciSetDir).objects.map((o) => o.object)) : [];
+  const signs = layout === 'pci-calico' && setVerifiesRegistry(plan.flatMap((p) => p.objects));
+  if (signs) requirePushedRegistryImages(plan, chosen);
+  // Pods run the signed registry copies only when this boot pushes and signs them.
+  const images = { ...chosen, loadImages, notBuilt: chosen.notBuilt.filter((r) => !present.includes(r)), ...cdeImageRefs(chosen, signs) };
   const provider = opts.provider ?? new KindProvider({ manifestsDir, loadMethod: opts.loadMethod });
   const progress = new Progress(name, opts.log ?? stderrSink);
   const log: Log = (l) => progress.log(l);
   if (layout === 'pci-calico') requireAddonManifests(images);
-  // Bad input in the set fails here, before any node exists.
-  const plan = pciSet ? planApply(loadManifestDir(join(manifestsDir, 'cluster')).objects.map((o) => o.object)) : [];
 
   let signing: SigningSetup | undefined;
-  const signs = layout === 'pci-calico' && setVerifiesRegistry(plan.flatMap((p) => p.objects));
   const steps: BootStep[] = [
     { name: 'load images', run: (c) => provider.loadImages(c, images.loadImages, progress) },
     ...(signs ? [signingStep(log, (s) => (signing = s))] : []),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BuildRecord } from '../images/record.ts';
 import { InputError } from '../errors.ts';
-import { chooseImageSource, PROBE_IMAGE, referencedImages, requireAddonManifests, SERVER_IMAGE } from './images.ts';
+import { cdeImageRefs, chooseImageSource, PROBE_IMAGE, referencedImages, requireAddonManifests, SERVER_IMAGE } from './images.ts';
 import { normalizeRef } from './kind/load.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -43,6 +43,17 @@ describe('chooseImageSource: the one place local vs upstream is decided', () => 
     const s = chooseImageSource('local', { record: full, pciSetDir: join(REPO_ROOT, 'manifests', 'cluster') });
     expect(s.loadImages).toEqual([PROBE_IMAGE, SERVER_IMAGE, 'quay.io/calico/cni:v3.30.3', 'quay.io/calico/node:v3.30.3', 'reg.kyverno.io/kyverno/kyverno:v1.16.3'].sort());
     expect(s.notBuilt).toEqual(['reg.kyverno.io/kyverno/not-built:v1']);
+  });
+  it('the shipped set verifies the signing registry: pods get its signed copies, which are pushed at boot, never loaded or reported as pulls', () => {
+    const s = chooseImageSource('local', { record: full, pciSetDir: join(REPO_ROOT, 'manifests', 'cluster') });
+    expect(s).toMatchObject({ probeImage: PROBE_IMAGE, serverImage: SERVER_IMAGE, cdeProbeImage: 'registry.pci.internal:5000/pci/probe:v1', cdeServerImage: 'registry.pci.internal:5000/pci/server:v1' });
+    expect([...s.loadImages, ...s.notBuilt].filter((r) => r.startsWith('registry.pci.internal:5000/'))).toEqual([]);
+  });
+  it('a set that verifies no registry image (or a boot without the registry) runs the built images', () => {
+    const plain = mkdtempSync(join(dir, 'set-'));
+    writeFileSync(join(plain, 'w.yaml'), `kind: Pod\nspec:\n  containers:\n    - image: ${SERVER_IMAGE}\n`);
+    expect(chooseImageSource('local', { record: full, pciSetDir: plain })).toMatchObject({ cdeProbeImage: PROBE_IMAGE, cdeServerImage: SERVER_IMAGE });
+    expect(cdeImageRefs({ serverImage: SERVER_IMAGE, probeImage: PROBE_IMAGE }, false)).toEqual({ cdeServerImage: SERVER_IMAGE, cdeProbeImage: PROBE_IMAGE });
   });
   it('auto → upstream without a record; upstream expects pulls', () => {
     expect(chooseImageSource('auto', { record: null })).toMatchObject({ mode: 'upstream', expectNoPulls: false, nodeImage: expect.stringMatching(/^kindest\/node:v1\.34/) });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { imageRecordPath as recordPath, loadRecord, type BuildRecord } from '../images/record.ts';
 import { InputError } from '../errors.ts';
 import { cacheDir, REPO_ROOT } from './paths.ts';
+import { REGISTRY_HOST, signedImagePlan } from '../registry/names.ts';
 
 /**
  * Where the cluster's images and addon manifests come from. This is the ONE
@@ -30,8 +31,18 @@ export interface ImageSource {
   calicoManifest: string;
   /** Kyverno install manifest: file path or URL. */
   kyvernoManifest: string;
+  /** The probe and server images as built here (host-side Docker: cosign and outside-world containers, image builds). */
   probeImage: string;
   serverImage: string;
+  /**
+   * What pods run: the same images as the live lane's registry serves them,
+   * pushed and signed at boot (harness/registry/), when the PCI set verifies
+   * that registry — the only images the CDE's allowed-registry and
+   * verifyImages rules admit. Without a registry (kindnet, a set that does
+   * not verify it) the built references above.
+   */
+  cdeProbeImage: string;
+  cdeServerImage: string;
   /** True when the cluster must not pull anything (local mode). */
   expectNoPulls: boolean;
   /**
@@ -68,6 +79,30 @@ export function referencedImages(yamlTexts: string[]): string[] {
   return [...out].sort();
 }
 
+/**
+ * The CDE references: the registry copies when the boot signs (the set
+ * verifies the registry, see boot.ts), else the built images themselves.
+ */
+export function cdeImageRefs(images: { serverImage: string; probeImage: string }, signed: boolean): { cdeServerImage: string; cdeProbeImage: string } {
+  if (!signed) return { cdeServerImage: images.serverImage, cdeProbeImage: images.probeImage };
+  const plan = signedImagePlan(images);
+  const ref = (role: 'server' | 'probe') => plan.find((p) => p.role === role)!.ref;
+  return { cdeServerImage: ref('server'), cdeProbeImage: ref('probe') };
+}
+
+/** Images in the live lane's registry: pushed and signed at boot from the built images, never loaded or pulled from outside. */
+export const inSigningRegistry = (ref: string): boolean => ref.startsWith(`${REGISTRY_HOST}/`);
+
+/**
+ * Does the set's YAML name the registry under a verifyImages imageReferences
+ * entry? Text-level, for attaching to a running cluster; the boot decides on
+ * the loaded objects (registry/names.ts setVerifiesRegistry) and overrides.
+ */
+function setVerifiesRegistryText(yamlTexts: string[]): boolean {
+  const entry = new RegExp(`imageReferences:\\s*\\n\\s*-\\s*["']?${REGISTRY_HOST.replace(/\./g, '\\.')}/`);
+  return yamlTexts.some((t) => /verifyImages:/.test(t) && entry.test(t));
+}
+
 function yamlTextsUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
@@ -87,6 +122,8 @@ export function chooseImageSource(
   const record = 'record' in opts ? (opts.record ?? undefined) : loadRecord();
   const pciSetDir = opts.pciSetDir ?? join(REPO_ROOT, 'manifests', 'cluster');
   const resolved: ImageMode = mode === 'auto' ? (record ? 'local' : 'upstream') : mode;
+  const setTexts = yamlTextsUnder(pciSetDir);
+  const signed = setVerifiesRegistryText(setTexts);
   if (resolved === 'upstream') {
     return {
       mode: 'upstream',
@@ -99,6 +136,7 @@ export function chooseImageSource(
       kyvernoManifest: UPSTREAM.kyvernoManifest,
       probeImage: PROBE_IMAGE,
       serverImage: SERVER_IMAGE,
+      ...cdeImageRefs({ serverImage: SERVER_IMAGE, probeImage: PROBE_IMAGE }, signed),
       expectNoPulls: false,
       defaultCni: 'kindnetd',
     };
@@ -124,7 +162,8 @@ export function chooseImageSource(
   const probeImage = refOf('probe', PROBE_IMAGE);
   const serverImage = refOf('server', SERVER_IMAGE);
   const wanted = new Set([
-    ...referencedImages([...[calicoManifest, kyvernoManifest].filter(Boolean).map((f) => readFileSync(f, 'utf8')), ...yamlTextsUnder(pciSetDir)]),
+    // Registry references are pushed at boot from the built images, not loaded (boot.ts checks they are ones it pushes).
+    ...referencedImages([...[calicoManifest, kyvernoManifest].filter(Boolean).map((f) => readFileSync(f, 'utf8')), ...setTexts]).filter((r) => !inSigningRegistry(r)),
     probeImage,
     serverImage,
   ]);
@@ -141,6 +180,7 @@ export function chooseImageSource(
     kyvernoManifest,
     probeImage,
     serverImage,
+    ...cdeImageRefs({ serverImage, probeImage }, signed),
     expectNoPulls: true,
     defaultCni: record.images.some((i) => i.role === 'kindnetd') ? 'kindnetd' : 'stand-in',
   };

@@ -22,8 +22,8 @@ export function cosignBinary(): string {
 export interface KeyPair extends AsyncDisposable {
   /** The PEM public key (safe to log and to put in a policy). */
   publicKey: string;
-  /** Sign `ref` (a digest reference) with this key, from a container on `network`. Returns cosign's output (no secret in it). */
-  sign(ref: string, opts: { network: string; image: string }): Promise<string>;
+  /** Sign `ref` (digest references; several in one cosign run) with this key, from a container on `network`. Returns cosign's output (no secret in it). */
+  sign(ref: string | string[], opts: { network: string; image: string }): Promise<string>;
 }
 
 export async function keyPair(): Promise<KeyPair> {
@@ -36,6 +36,7 @@ export async function keyPair(): Promise<KeyPair> {
     return {
       publicKey,
       async sign(ref, opts) {
+        const refs = typeof ref === 'string' ? [ref] : ref;
         // The password reaches the container by name only (`-e COSIGN_PASSWORD`, value from this env), never on a command line.
         const r = await run(
           'docker',
@@ -46,11 +47,11 @@ export async function keyPair(): Promise<KeyPair> {
             opts.image,
             // Key-based and offline: no Rekor upload, no TUF signing config, legacy `.sig` tag (what Kyverno 1.16 reads); plain HTTP.
             'sign', '--yes', '--key', '/keys/cosign.key', '--tlog-upload=false', '--use-signing-config=false', '--new-bundle-format=false',
-            '--allow-http-registry', '--allow-insecure-registry', ref,
+            '--allow-http-registry', '--allow-insecure-registry', ...refs,
           ],
           { env: { COSIGN_PASSWORD: password }, timeoutMs: 120_000, reject: false },
         );
-        if (r.exitCode !== 0) throw new Error(`cosign sign ${ref} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
+        if (r.exitCode !== 0) throw new Error(`cosign sign ${refs.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
         return `${r.stdout}\n${r.stderr}`.trim();
       },
       [Symbol.asyncDispose]: dispose,

@@ -17,6 +17,24 @@ export const REGISTRY_HOST = `${REGISTRY_ALIAS}:${REGISTRY_CONTAINER_PORT}`;
 /** Where the set's own images live in that registry (the policies' `registry.pci.internal:5000/pci/*`). */
 export const REGISTRY_NAMESPACE = 'pci';
 
+/** The repository the server image is pushed to (`registry.pci.internal:5000/pci/server:v1`). */
+export const SIGNED_REPO = 'server';
+export const SIGNED_TAG = 'v1';
+/** The harness's probe image, signed too: its positions inside CDE namespaces pass the same policies as a workload. */
+export const SIGNED_PROBE_REPO = 'probe';
+
+/**
+ * What the boot pushes and signs: local image → repository and tag in the
+ * registry. The ONE list: the image source's CDE references
+ * (harness/cluster/images.ts) are these, as the cluster names them.
+ */
+export function signedImagePlan(images: { serverImage: string; probeImage: string }): Array<{ role: 'server' | 'probe'; local: string; repo: string; tag: string; ref: string }> {
+  return [
+    { role: 'server' as const, local: images.serverImage, repo: SIGNED_REPO, tag: SIGNED_TAG },
+    { role: 'probe' as const, local: images.probeImage, repo: SIGNED_PROBE_REPO, tag: SIGNED_TAG },
+  ].map((p) => ({ ...p, ref: clusterImageRef(p.repo, p.tag) }));
+}
+
 /** The placeholder in manifests/cluster/32-kyverno-verify-images.yaml. */
 export const PUBLIC_KEY_PLACEHOLDER = '${COSIGN_PUBLIC_KEY}';
 

@@ -2,27 +2,37 @@ import { run } from '../cluster/exec.ts';
 import { nodeNamesOf } from '../cluster/kind/docker.ts';
 import { startRegistry, type RunningRegistry } from './container.ts';
 import { keyPair } from './cosign.ts';
-import { clusterImageRef, hostsToml, hostsTomlPath, REGISTRY_ALIAS, REGISTRY_HOST, REGISTRY_NAMESPACE } from './names.ts';
+import { clusterImageRef, hostsToml, hostsTomlPath, REGISTRY_ALIAS, REGISTRY_HOST, REGISTRY_NAMESPACE, signedImagePlan } from './names.ts';
 import { OciRegistry } from './oci.ts';
 
 /**
  * The live lane's supply chain, once per cluster (a boot step): the registry
  * beside the cluster, containerd on every node told to pull from it over
- * HTTP, a key pair for this run only, the set's server image pushed and
- * signed by digest. The private key is deleted before this returns; only the
- * public key leaves (into the verifyImages policy).
+ * HTTP, a key pair for this run only, the set's server image and the
+ * harness's probe image pushed and signed by digest. The private key is
+ * deleted before this returns; only the public key leaves (into the
+ * verifyImages policy).
  */
+export interface SignedImage {
+  repo: string;
+  tag: string;
+  /** By tag, as the cluster names it (`registry.pci.internal:5000/pci/server:v1`). */
+  ref: string;
+  digest: string;
+}
+
 export interface SigningSetup {
   registry: RunningRegistry;
   publicKey: string;
-  /** The signed image as the cluster names it, by tag and by digest. */
-  signed: { repo: string; tag: string; ref: string; digest: string };
+  /** The signed server image (the CDE workloads' image), by tag and by digest. */
+  signed: SignedImage;
+  /** Every image pushed and signed: the server and the harness's probe. */
+  images: SignedImage[];
   timings: Array<{ step: string; ms: number }>;
 }
 
-/** The repository the server image is pushed to (`registry.pci.internal:5000/pci/server:v1`). */
-export const SIGNED_REPO = 'server';
-export const SIGNED_TAG = 'v1';
+// The test reads the signed repository and tag from here (the names live in names.ts).
+export { SIGNED_REPO, SIGNED_TAG } from './names.ts';
 
 async function timed<T>(timings: SigningSetup['timings'], step: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -71,18 +81,25 @@ export async function setUpSigning(cluster: { name: string; images: { serverImag
   try {
     const nodes = await timed(timings, 'containerd hosts.toml on every node', () => configureNodes(cluster.name));
     log(`registry ${REGISTRY_HOST} (${registry.container}, host port ${registry.hostPort}); hosts.toml on ${nodes.length} node(s)`);
-    await timed(timings, 'push server image', () => pushLocalImage(registry, cluster.images.serverImage, SIGNED_REPO, SIGNED_TAG));
-    const digest = await new OciRegistry(registry.hostUrl).digestOf(`${REGISTRY_NAMESPACE}/${SIGNED_REPO}`, SIGNED_TAG);
-    if (!digest) throw new Error(`pushed ${SIGNED_REPO}:${SIGNED_TAG} but the registry does not list it`);
-    const ref = clusterImageRef(SIGNED_REPO, SIGNED_TAG);
+    const plan = signedImagePlan(cluster.images);
+    // The pushes share nothing but the registry: in parallel.
+    await timed(timings, `push ${plan.map((p) => p.repo).join(' + ')} images`, () => Promise.all(plan.map((p) => pushLocalImage(registry, p.local, p.repo, p.tag))));
+    const oci = new OciRegistry(registry.hostUrl);
+    const images: SignedImage[] = [];
+    for (const p of plan) {
+      const digest = await oci.digestOf(`${REGISTRY_NAMESPACE}/${p.repo}`, p.tag);
+      if (!digest) throw new Error(`pushed ${p.local} as ${p.repo}:${p.tag} but the registry does not list it`);
+      images.push({ repo: p.repo, tag: p.tag, ref: p.ref, digest });
+    }
     let publicKey: string;
     {
       await using key = await timed(timings, 'generate key pair', () => keyPair());
-      await timed(timings, 'cosign sign', () => key.sign(clusterImageRef(SIGNED_REPO, digest), { network: registry.network, image: cluster.images.probeImage }));
+      // By digest, so the signature names the content pushed, not whatever the tag points at later.
+      await timed(timings, 'cosign sign', () => key.sign(images.map((i) => clusterImageRef(i.repo, i.digest)), { network: registry.network, image: cluster.images.probeImage }));
       publicKey = key.publicKey;
     }
-    log(`signed ${ref}@${digest} (per-run key; private key deleted)`);
-    return { registry, publicKey, signed: { repo: SIGNED_REPO, tag: SIGNED_TAG, ref, digest }, timings };
+    for (const i of images) log(`signed ${i.ref}@${i.digest} (per-run key; private key deleted)`);
+    return { registry, publicKey, signed: images[0]!, images, timings };
   } catch (e) {
     await registry.dispose();
     throw e;

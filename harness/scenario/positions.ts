@@ -73,7 +73,8 @@ const suffix = () => randomBytes(2).toString('hex');
 async function podPosition(cluster: Cluster, kind: PositionKind, memberId: string, adversary: string, o: Omit<HarnessPodOptions, 'image' | 'command'>, serves: Port[]): Promise<Position> {
   const pod: HarnessPodOptions = {
     ...o,
-    image: cluster.images.probeImage,
+    // The signed registry copy: inside a CDE namespace only it passes the allowed-registry and verifyImages rules.
+    image: cluster.images.cdeProbeImage,
     // A host-network position serves nothing: its ports would be the node's.
     command: serves.length ? serveArgs(serves) : ['sleep', 'infinity'],
     exactLabels: true,

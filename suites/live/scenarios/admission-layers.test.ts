@@ -21,7 +21,7 @@ const base = (name: string, namespace = 'cde-processing') =>
   harnessPod({
     namespace,
     name: `${name}-${suffix}`,
-    image: sharedCluster().images.serverImage,
+    image: sharedCluster().images.cdeServerImage,
     args: ['--listen', '8080'],
     nodeSelector: { 'pci-scope': 'in-scope' },
     tolerations: [{ key: 'pci-scope', operator: 'Equal', value: 'in-scope', effect: 'NoSchedule' }],

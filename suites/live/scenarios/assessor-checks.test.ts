@@ -299,7 +299,7 @@ const FAILURE_CHECKS: AssessorRow[] = [
     layer: 'kyverno',
     verdicts: ['rejected', 'admitted'],
     async run() {
-      const pod = harnessPod({ namespace: PROC, name: `assessor-rootfs-${nonce}`, image: cluster.images.serverImage, nodeSelector: { ...scope.cdeNodes.label }, tolerations: [{ ...scope.cdeNodes.taint, operator: 'Equal' }] });
+      const pod = harnessPod({ namespace: PROC, name: `assessor-rootfs-${nonce}`, image: cluster.images.cdeServerImage, nodeSelector: { ...scope.cdeNodes.label }, tolerations: [{ ...scope.cdeNodes.taint, operator: 'Equal' }] });
       delete (pod.spec as { containers: Array<{ securityContext: Record<string, unknown> }> }).containers[0]!.securityContext.readOnlyRootFilesystem;
       const r = await kubectl(['create', '--dry-run=server', '-f', '-'], stringify(pod));
       const mode = await kubectl(['get', 'clusterpolicy', 'cde-pod-security-requirements', '-o', 'jsonpath={.spec.rules[*].validate.failureAction}']);

@@ -100,7 +100,7 @@ afterAll(async () => {
  * False with reason Unschedulable), at most `timeoutMs`.
  */
 async function tryToLand(ns: string, name: string, tolerate: boolean, timeoutMs = 20_000, o: { asTenant?: boolean; placement?: Record<string, unknown> } = {}) {
-  const pod = harnessPod({ namespace: ns, name, image: cluster.images.serverImage, args: ['--listen', '8080'], ...(o.placement ? {} : { nodeSelector: { ...LABEL } }), ...(tolerate ? { tolerations: [TOLERATION] } : {}) });
+  const pod = harnessPod({ namespace: ns, name, image: cluster.images.cdeServerImage, args: ['--listen', '8080'], ...(o.placement ? {} : { nodeSelector: { ...LABEL } }), ...(tolerate ? { tolerations: [TOLERATION] } : {}) });
   if (o.placement) Object.assign(pod.spec as Record<string, unknown>, o.placement);
   const yaml = stringify(pod);
   const r = o.asTenant ? await tenant.kubectl(['create', '-f', '-'], { input: yaml, reject: false }) : await cluster.kubectl(['create', '-f', '-'], { input: yaml, reject: false });

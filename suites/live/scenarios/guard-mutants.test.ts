@@ -253,7 +253,7 @@ const cdeTaint: GuardMutant = {
   async probe() {
     // The cde-nodes observation: a pod in default that selects the CDE label, no toleration.
     const name = `mutant-taint-${nonce}-${taintPods++}`;
-    const pod = harnessPod({ namespace: 'default', name, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL } });
+    const pod = harnessPod({ namespace: 'default', name, image: cluster.images.cdeServerImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL } });
     await cluster.kubectl(['create', '-f', '-'], { input: stringify(pod) });
     try {
       const deadline = Date.now() + 15_000;
@@ -290,7 +290,7 @@ const psaDowngrade: GuardMutant = {
   async probe() {
     // What only PSA refuses (the set's Kyverno rules say nothing about SELinux): a container asking for the
     // unconfined SELinux type spc_t (baseline allows only the container_* types). Server dry run: full admission, no object.
-    const cap = harnessPod({ namespace: PSA_NS, name: `mutant-psa-selinux-${nonce}-${psaPods}`, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
+    const cap = harnessPod({ namespace: PSA_NS, name: `mutant-psa-selinux-${nonce}-${psaPods}`, image: cluster.images.cdeServerImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
     ((cap.spec as { containers: Array<{ securityContext: Record<string, unknown> }> }).containers[0]!.securityContext).seLinuxOptions = { type: 'spc_t' };
     // And a privileged container: Kyverno must still refuse it (defence in depth), whatever PSA says.
     const priv = structuredClone(cap);
@@ -336,7 +336,7 @@ const jsonPatch = (kind: string, name: string, ops: unknown[], namespace?: strin
 async function pipelineDeployRefused(pathId: string, rule: string): Promise<Probe> {
   const path = UNSAFE_PATHS.find((p) => p.id === pathId)!;
   const name = `mutant-${pathId}-${nonce}-${probes++}`;
-  const pod = harnessPod({ namespace: PIPE_NS, name, image: cluster.images.serverImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
+  const pod = harnessPod({ namespace: PIPE_NS, name, image: cluster.images.cdeServerImage, args: ['--listen', '8080'], nodeSelector: { ...LABEL }, tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
   const r = await pipeline.kubectl(['create', '--dry-run=server', '-f', '-'], { input: stringify(asKind(weakened(pod, path, name), 'Deployment')), reject: false });
   const o = readAdmission(r.exitCode, `${r.stdout}\n${r.stderr}`);
   const green = o.verdict === 'rejected' && o.kyvernoRules.some((x) => x.endsWith(`/autogen-${rule}`));
@@ -373,7 +373,7 @@ const registryWidened = policyRuleMutant(
   'cde-pod-security-requirements',
   'require-cde-image-registry',
   'widen require-cde-image-registry to also allow docker.io/*',
-  (i) => ['ephemeralContainers', 'initContainers', 'containers'].map((list) => ({ op: 'replace', path: `/spec/rules/${i}/validate/pattern/spec/${list === 'containers' ? 'containers' : `=(${list})`}/0/image`, value: 'localhost/pci-harness/* | registry.pci.internal:5000/pci/* | docker.io/*' })),
+  (i) => ['ephemeralContainers', 'initContainers', 'containers'].map((list) => ({ op: 'replace', path: `/spec/rules/${i}/validate/pattern/spec/${list === 'containers' ? 'containers' : `=(${list})`}/0/image`, value: 'registry.pci.internal:5000/pci/* | docker.io/*' })),
   () => pipelineDeployRefused('foreign-registry', 'require-cde-image-registry'),
 );
 
@@ -381,7 +381,7 @@ let tenantPods = 0;
 const nodeIsolationAudit = policyRuleMutant('node-isolation-audit', '2.2.3', 'cde-node-isolation', 'no-cde-toleration-outside-cde', 'switch cde-node-isolation/no-cde-toleration-outside-cde to Audit', (i) => [{ op: 'replace', path: `/spec/rules/${i}/validate/failureAction`, value: 'Audit' }], async () => {
   // The cde-nodes observation: a tenant pod in default with the CDE toleration (server dry run: nothing is scheduled).
   const name = `mutant-tenant-${nonce}-${tenantPods++}`;
-  const pod = harnessPod({ namespace: 'default', name, image: cluster.images.serverImage, args: ['--listen', '8080'], tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
+  const pod = harnessPod({ namespace: 'default', name, image: cluster.images.cdeServerImage, args: ['--listen', '8080'], tolerations: [{ key: TAINT.key, operator: 'Equal', value: TAINT.value, effect: TAINT.effect }] });
   const r = await tenant.kubectl(['create', '--dry-run=server', '-f', '-'], { input: stringify(pod), reject: false });
   const o = readAdmission(r.exitCode, `${r.stdout}\n${r.stderr}`);
   const green = o.verdict === 'rejected' && o.kyvernoRules.includes('cde-node-isolation/no-cde-toleration-outside-cde');
@@ -417,7 +417,7 @@ const deployerRoleBindings = deployerGrantMutant('deployer-rolebindings', { apiG
 const deployerDebug = deployerGrantMutant('deployer-debug', { apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['patch', 'update'] }, `grant the deployer Role in ${PIPE_NS} pods/ephemeralcontainers`, async () => {
   const pods = (JSON.parse((await cluster.kubectl(['get', 'pods', '-n', PIPE_NS, '-l', 'app=card-processor', '--field-selector=status.phase=Running', '-o', 'json'])).stdout) as { items: Array<{ metadata: { name: string } }> }).items;
   if (!pods[0]) throw new Error(`no running card-processor pod in ${PIPE_NS}`);
-  const r = await pipeline.kubectl(['debug', '-n', PIPE_NS, pods[0].metadata.name, `--image=${cluster.images.serverImage}`, '--profile=sysadmin', `--container=mutant-dbg-${nonce}-${probes++}`, '--', '/server'], { reject: false, timeoutMs: 60_000 });
+  const r = await pipeline.kubectl(['debug', '-n', PIPE_NS, pods[0].metadata.name, `--image=${cluster.images.cdeServerImage}`, '--profile=sysadmin', `--container=mutant-dbg-${nonce}-${probes++}`, '--', '/server'], { reject: false, timeoutMs: 60_000 });
   const o = readAdmission(r.exitCode, `${r.stdout}\n${r.stderr}`);
   return { green: o.layer === 'rbac', detail: `the pipeline's kubectl debug --profile=sysadmin: ${o.verdict === 'admitted' ? 'ADDED A PRIVILEGED CONTAINER' : `${o.verdict} by ${o.layer}`}${o.layer === 'psa' ? ' (RBAC let it through; PSA caught it)' : ''}` };
 });
@@ -439,7 +439,7 @@ beforeAll(async () => {
   if (!psaOriginal) throw new Error(`INCONCLUSIVE: Namespace ${PSA_NS} has no PSA enforce label to weaken`);
   rbacSecrets.replay = `${k()} create -f - <<'EOF'\n${[secretRole, secretBinding].map((d) => stringify(d)).join('---\n')}EOF\n${k()} get --raw /api/v1/namespaces/${SECRET_NS}/secrets ${operators.args.join(' ')}; ${k()} delete rolebinding,role -n ${SECRET_NS} ${secretRole.metadata.name}`;
   rbacExec.replay = `${k()} create -f - <<'EOF'\n${[execRole, execBinding].map((d) => stringify(d)).join('---\n')}EOF\n${k()} exec -n ${EXEC_NS} ${execTarget.pod} ${operators.args.join(' ')} -- /x; ${k()} delete rolebinding,role -n ${EXEC_NS} ${execRole.metadata.name}`;
-  cdeTaint.replay = `${cdeNodes.map((n) => `${k()} taint nodes ${n} ${TAINT.key}:${TAINT.effect}-`).join('; ')}; ${k()} run taint-probe -n default --image=${cluster.images.serverImage} --overrides='{"spec":{"nodeSelector":${JSON.stringify(LABEL)}}}'; ${cdeNodes.map((n) => `${k()} taint nodes ${n} ${taintSpec}`).join('; ')}`;
+  cdeTaint.replay = `${cdeNodes.map((n) => `${k()} taint nodes ${n} ${TAINT.key}:${TAINT.effect}-`).join('; ')}; ${k()} run taint-probe -n default --image=${cluster.images.cdeServerImage} --overrides='{"spec":{"nodeSelector":${JSON.stringify(LABEL)}}}'; ${cdeNodes.map((n) => `${k()} taint nodes ${n} ${taintSpec}`).join('; ')}`;
   psaDowngrade.replay = `${k()} label namespace ${PSA_NS} pod-security.kubernetes.io/enforce=privileged --overwrite; <create a pod with seLinuxOptions.type spc_t in ${PSA_NS} with --dry-run=server>; ${k()} label namespace ${PSA_NS} pod-security.kubernetes.io/enforce=${psaOriginal} --overwrite`;
 });
 

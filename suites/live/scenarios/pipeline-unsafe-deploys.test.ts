@@ -100,7 +100,7 @@ function basePod(where: Where, name: string): Json {
   return harnessPod({
     namespace: nsOf[where],
     name,
-    image: cluster.images.serverImage,
+    image: cluster.images.cdeServerImage,
     args: ['--listen', '8080'],
     labels: { 'pci-harness.dev/attack-run': nonce },
     // Only the CDE pods are scheduled for real; they belong on the CDE node.
@@ -261,10 +261,10 @@ describe('adversary 2: a privileged debug container in a running pod (kubectl de
       target = await runningPod(ns, ['-l', `pci-harness.dev/attack-run=${nonce}`]);
     }
     const dbg = `dbg-${nonce}-${asPipeline ? 'p' : 'a'}`;
-    const args = ['debug', '-n', ns, target.name, `--image=${cluster.images.serverImage}`, '--profile=sysadmin', `--container=${dbg}`, '--', '/server', '--listen', '9999'];
+    const args = ['debug', '-n', ns, target.name, `--image=${cluster.images.cdeServerImage}`, '--profile=sysadmin', `--container=${dbg}`, '--', '/server', '--listen', '9999'];
     // What the API server is asked to store: the pod plus a container with only `privileged: true` (kubectl's sysadmin profile).
     const withDebug = structuredClone(target.pod) as Json & { spec: Json & { ephemeralContainers?: Json[] } };
-    withDebug.spec.ephemeralContainers = [...(withDebug.spec.ephemeralContainers ?? []), { name: dbg, image: cluster.images.serverImage, securityContext: { privileged: true } }];
+    withDebug.spec.ephemeralContainers = [...(withDebug.spec.ephemeralContainers ?? []), { name: dbg, image: cluster.images.cdeServerImage, securityContext: { privileged: true } }];
     const predictedRules = asPipeline ? [] : ((await predictKyverno(kyvernoCli, policies, [{ name: ns, labels: labelsOf[where] }], [withDebug])).get(key(withDebug)) ?? []);
     const psa = predictPsa(withDebug, labelsOf[where]);
     const rbacGrant = model.mayDo(ns, { verb: 'patch', apiGroup: '', resource: 'pods/ephemeralcontainers', name: target.name });
