@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../check/types.ts';
 import { setFromTexts } from '../manifests/load.ts';
 import { locateKyvernoCli } from '../tools/kyverno-cli.ts';
-import { kyvernoAnalyzer, runKyverno } from './kyverno.ts';
+import { kyvernoAnalyzer, runKyverno, withoutVerifyImages } from './kyverno.ts';
 import { REPO_ROOT } from './kyverno/fixtures.ts';
 import { verifyCoverageResults } from './kyverno/verify-coverage.ts';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -298,44 +298,59 @@ describe('kyverno.verify-coverage (6.3.2): every CDE image is signature-verified
   const readSet = (dir: string, files: string[]) => Object.fromEntries(files.map((f) => [`${dir}/${f}`, readFileSync(join(REPO_ROOT, 'manifests', dir, f), 'utf8')]));
   const VERIFY = 'cluster/32-kyverno-verify-images.yaml';
   const WL = 'cluster/40-workloads.yaml';
+  const REG = 'registry.pci.internal:5000/pci/*';
   const full = { ...shipped, ...readSet('cluster', ['32-kyverno-verify-images.yaml', '40-workloads.yaml']), ...readSet('spec', ['scope.yaml']) };
-  // The set as it must be for the check to pass: the verified references and the allowed registries are one set.
-  const aligned = weaken(VERIFY, '            - "registry.pci.internal:5000/pci/*"\n', '            - "localhost/pci-harness/*"\n            - "registry.pci.internal:5000/pci/*"\n', full);
+  // The shipped set is the aligned one: the verified references and the allowed registries are one set.
+  const aligned = full;
   const cov = (files: Record<string, string>) => verifyCoverageResults(setFromTexts(files));
+  // The registry rule's patterns (quoted), not the message that names the registry.
+  const PATTERN = /"registry\.pci\.internal:5000\/pci\/\*"/g;
 
-  it('passes when every workload image is verified and the registry rule admits exactly the verified references', () => {
+  it('the offline CLI run gets no verifyImages rule (it cannot reach a registry); the other rules are kept', () => {
+    const set = setFromTexts(full);
+    const policies = set.objects.filter((o) => o.object.apiVersion.startsWith('kyverno.io/'));
+    const given = withoutVerifyImages(policies);
+    const rulesOf = (ps: typeof policies) => ps.flatMap((p) => ((p.object as unknown as { spec: { rules: Array<Record<string, unknown>> } }).spec.rules));
+    expect(rulesOf(policies).some((r) => r.verifyImages)).toBe(true);
+    expect(rulesOf(given).some((r) => r.verifyImages)).toBe(false);
+    expect(given.map((p) => p.object.metadata.name)).not.toContain('verify-cde-image-signatures');
+    expect(rulesOf(given)).toHaveLength(rulesOf(policies).filter((r) => !r.verifyImages).length);
+  });
+
+  it('passes on the shipped set: every workload image is verified and the registry rule admits exactly the verified references', () => {
     const rs = cov(aligned);
     expect(rs).toEqual([expect.objectContaining({ check: 'kyverno.verify-coverage', requirement: '6.3.2', status: 'pass', file: VERIFY })]);
     expect(rs[0]?.message).toContain('all 3 image(s) of the CDE workloads are signature-verified');
   });
 
-  it('finds the shipped gap: the workloads run localhost/pci-harness/* images, which the registry rule admits and verifyImages never checks', () => {
-    const rs = cov(full);
+  it('finds the old gap: workloads on localhost/pci-harness/* images, which the registry rule admits and verifyImages never checks', () => {
+    const old = weaken(WL, /image: registry\.pci\.internal:5000\/pci\/server:v1/g, 'image: localhost/pci-harness/server:v1', weaken(POD, PATTERN, `"localhost/pci-harness/* | ${REG}"`, aligned));
+    const rs = cov(old);
     const workloads = rs.filter((r) => r.file === WL);
     expect(workloads.map((r) => r.object).sort()).toEqual(['Deployment/cde-frontend/payment-api', 'Deployment/cde-processing/card-processor', 'Deployment/cde-storage/datastore']);
-    expect(workloads[0]?.line).toBe(lineOf(full[WL]!, 'image: localhost/pci-harness/server:v1'));
+    expect(workloads[0]?.line).toBe(lineOf(old[WL]!, 'image: localhost/pci-harness/server:v1'));
     const registry = rs.filter((r) => r.file === POD);
     expect(registry.map((r) => r.message)).toContainEqual(expect.stringContaining('rule cde-pod-security-requirements/require-cde-image-registry admits containers images "localhost/pci-harness/*" in cde-frontend, cde-processing, cde-storage'));
     expect(rs.every((r) => r.status === 'fail' && r.requirement === '6.3.2')).toBe(true);
   });
 
   it('a verifyImages pattern that misses the workloads\' images fails at the workload image line', () => {
-    const rs = cov(weaken(VERIFY, '            - "localhost/pci-harness/*"\n', '            - "localhost/pci-harness/payments/*"\n', aligned));
+    const rs = cov(weaken(VERIFY, `            - "${REG}"\n`, '            - "registry.pci.internal:5000/pci/payments/*"\n', aligned));
     expect(rs.filter((r) => r.file === WL)).toHaveLength(3);
-    expect(rs.find((r) => r.file === WL)?.message).toMatch(/runs localhost\/pci-harness\/server:v1, which no verifyImages rule for Pods in cde-\w+ verifies \(imageReferences localhost\/pci-harness\/payments\/\*, registry.pci.internal:5000\/pci\/\* miss it\)/);
+    expect(rs.find((r) => r.file === WL)?.message).toMatch(/runs registry\.pci\.internal:5000\/pci\/server:v1, which no verifyImages rule for Pods in cde-\w+ verifies \(imageReferences registry\.pci\.internal:5000\/pci\/payments\/\* miss it\)/);
     // and the registry rule admits more than is verified
-    expect(rs.some((r) => r.file === POD && r.message.includes('admits containers images "localhost/pci-harness/*"'))).toBe(true);
+    expect(rs.some((r) => r.file === POD && r.message.includes(`admits containers images "${REG}"`))).toBe(true);
   });
 
   it('a registry the allowed-registry rule admits but nothing verifies fails at the pattern', () => {
-    const rs = cov(weaken(POD, /localhost\/pci-harness\/\* \| registry.pci.internal:5000\/pci\/\*/g, 'localhost/pci-harness/* | registry.pci.internal:5000/pci/* | ghcr.io/*', aligned));
+    const rs = cov(weaken(POD, PATTERN, `"${REG} | ghcr.io/*"`, aligned));
     expect(rs.map((r) => [r.file, r.message])).toEqual(
       ['containers', 'initContainers', 'ephemeralContainers'].map((k) => [POD, expect.stringContaining(`admits ${k} images "ghcr.io/*"`)]),
     );
   });
 
   it('a container list the registry rule leaves open admits anything unverified', () => {
-    const rs = cov(weaken(POD, '            =(ephemeralContainers):\n              - image: "localhost/pci-harness/* | registry.pci.internal:5000/pci/*"\n', '', aligned));
+    const rs = cov(weaken(POD, `            =(ephemeralContainers):\n              - image: "${REG}"\n`, '', aligned));
     expect(rs.map((r) => r.message)).toEqual([expect.stringContaining('nothing restricts the registry of ephemeralContainers in cde-frontend, cde-processing, cde-storage')]);
   });
 
@@ -344,7 +359,7 @@ describe('kyverno.verify-coverage (6.3.2): every CDE image is signature-verified
     expect(rs.map((r) => [r.file, r.line, r.message])).toEqual([[VERIFY, lineOf(aligned[VERIFY]!, '- "registry.pci.internal:5000/pci/*"') + 1, expect.stringContaining('verifies "registry.example/pci/*"')]]);
   });
 
-  it.each(MUTANTS_KYVERNO_VERIFY_COVERAGE.map((m) => [m.id, m] as const))('pending mutant %s fails kyverno.verify-coverage on the aligned set', (_id, m) => {
+  it.each(MUTANTS_KYVERNO_VERIFY_COVERAGE.map((m) => [m.id, m] as const))('mutant %s fails kyverno.verify-coverage on the shipped set', (_id, m) => {
     const docs = parseAllDocuments(aligned[m.file]!).map((d) => d.toJS()).filter((d) => d != null);
     const mutated = { ...aligned, [m.file]: m.mutate(structuredClone(docs)).map((d) => stringify(d)).join('---\n') };
     const f = fails(cov(mutated));
@@ -356,7 +371,7 @@ describe('kyverno.verify-coverage (6.3.2): every CDE image is signature-verified
     const wrongScope = cov(weaken(VERIFY, 'pci-scope: in-scope', 'pci-scope: "true"', aligned));
     expect(wrongScope.some((r) => r.message.startsWith('no verifyImages rule applies to Pods in cde-frontend, cde-processing, cde-storage'))).toBe(true);
     expect(wrongScope.filter((r) => r.file === WL)).toHaveLength(3);
-    const skipped = cov(weaken(VERIFY, '          failureAction: Enforce\n', '          skipImageReferences: ["localhost/pci-harness/server:*"]\n          failureAction: Enforce\n', aligned));
-    expect(skipped.filter((r) => r.file === WL)[0]?.message).toContain('skipImageReferences localhost/pci-harness/server:*');
+    const skipped = cov(weaken(VERIFY, '          failureAction: Enforce\n', '          skipImageReferences: ["registry.pci.internal:5000/pci/server:*"]\n          failureAction: Enforce\n', aligned));
+    expect(skipped.filter((r) => r.file === WL)[0]?.message).toContain('skipImageReferences registry.pci.internal:5000/pci/server:*');
   });
 });

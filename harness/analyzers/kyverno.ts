@@ -6,7 +6,14 @@
  *
  * Checks: kyverno.policies (Pod rules), kyverno.autogen (the same rules on
  * Deployments via Kyverno autogen), kyverno.generate (default-deny-all
- * generated for in-scope Namespaces), kyverno.failure-action.
+ * generated for in-scope Namespaces), kyverno.failure-action,
+ * kyverno.verify-coverage (static: every CDE image is signature-verified and
+ * the allowed registries are the verified ones).
+ *
+ * verifyImages rules are kept out of the CLI run: checking a signature needs
+ * the registry, which the offline lane does not have (the CLI would fail every
+ * CDE image on the fetch). Their coverage is proven statically here, their
+ * behaviour live (suites/live/scenarios/signed-images.test.ts).
  *
  * Not provable here, and left to the live lane: Kyverno skips its own
  * namespace and kube-system/kube-public/kube-node-lease by default
@@ -22,6 +29,7 @@ import { evaluate } from './kyverno/evaluate.ts';
 import { failureActionResults } from './kyverno/failure-action.ts';
 import { DEFAULT_FIXTURE_DIR, loadFixtures } from './kyverno/fixtures.ts';
 import { isKyvernoPolicy, rulesOf } from './kyverno/policy.ts';
+import { verifyCoverageResults } from './kyverno/verify-coverage.ts';
 import { inScopeNamespaces } from './workloads.ts';
 import type { Fixture } from './kyverno/fixtures.ts';
 
@@ -88,6 +96,18 @@ function autogenSettingResults(policies: LoadedObject[]): CheckResult[] {
   return out;
 }
 
+/** The policies as the CLI gets them: verifyImages rules removed (a policy left with no rule is dropped). */
+export function withoutVerifyImages(policies: LoadedObject[]): LoadedObject[] {
+  const out: LoadedObject[] = [];
+  for (const p of policies) {
+    const rules = ((p.object as { spec?: { rules?: Array<Record<string, unknown>> } }).spec?.rules ?? []);
+    const kept = rules.filter((r) => !r.verifyImages);
+    if (kept.length === rules.length) out.push(p);
+    else if (kept.length > 0) out.push({ ...p, object: { ...p.object, spec: { ...(p.object as unknown as { spec: object }).spec, rules: kept } } as unknown as LoadedObject['object'] });
+  }
+  return out;
+}
+
 function notRun(policies: LoadedObject[], status: 'fail' | 'skip', message: string): CheckResult[] {
   const anchor = policies[0]!;
   return BEHAVIOUR_CHECKS.map(([check, requirement]) => at(anchor, { check, requirement, status, message }));
@@ -120,7 +140,7 @@ export async function runKyverno(set: ManifestSet, options: CheckOptions, extra:
       },
     ];
   }
-  const results = [...failureActionResults(policies), ...autogenSettingResults(policies)];
+  const results = [...failureActionResults(policies), ...autogenSettingResults(policies), ...verifyCoverageResults(set)];
   if (options.skipKyverno) {
     return [...results, ...notRun(policies, 'skip', 'Kyverno CLI lane skipped (--skip-kyverno): policy behaviour NOT proven')];
   }
@@ -131,7 +151,7 @@ export async function runKyverno(set: ManifestSet, options: CheckOptions, extra:
   const cli = located.found.path;
   const fixtures = [...loadFixtures(extra.fixtureDir ?? DEFAULT_FIXTURE_DIR), ...workloadFixtures(set)];
   const namespaces = set.objects.filter((o) => o.object.kind === 'Namespace' && o.object.apiVersion === 'v1');
-  const run = await runBatch({ cli, policies, namespaces, fixtures: fixtures.map((f) => f.object) });
+  const run = await runBatch({ cli, policies: withoutVerifyImages(policies), namespaces, fixtures: fixtures.map((f) => f.object) });
   extra.onRun?.({ cli, version: await kyvernoVersion(cli).catch(() => 'unknown'), durationMs: run.durationMs });
   const problems = cliProblems(run, policies);
   return [...results, ...problems, ...(run.results.length ? evaluate(run, fixtures, policies) : [])];

@@ -15,6 +15,71 @@ const registryPattern = (docs: Doc[]) => {
   return spec;
 };
 
+/**
+ * Image-verification coverage weakenings (kyverno.verify-coverage, 6.3.2), one per class;
+ * part of MUTANTS_KYVERNO (spread at its end).
+ */
+export const MUTANTS_KYVERNO_VERIFY_COVERAGE: Mutant[] = [
+  {
+    id: 'kyv-verify-pattern-misses-workloads',
+    description: 'verifyImages imageReferences narrowed to a repository the CDE workloads do not use: their images run unverified',
+    requirement: '6.3.2',
+    check: 'kyverno.verify-coverage',
+    file: KYV_VERIFY,
+    mutate: (docs) => {
+      verifyEntry(docs).imageReferences = ['registry.pci.internal:5000/pci/payments/*'];
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-registry-admits-unverified',
+    description: 'require-cde-image-registry also admits ghcr.io/*, which no verifyImages rule checks: unsigned images from there run in the CDE',
+    requirement: '6.3.2',
+    check: 'kyverno.verify-coverage',
+    file: KYV,
+    mutate: (docs) => {
+      const spec = registryPattern(docs);
+      for (const list of Object.values(spec) as Doc[][]) for (const c of list) c.image = `${c.image} | ghcr.io/*`;
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-registry-ephemeral-open',
+    description: 'require-cde-image-registry stops constraining ephemeralContainers: kubectl debug --image=anything runs unverified',
+    requirement: '6.3.2',
+    check: 'kyverno.verify-coverage',
+    file: KYV,
+    mutate: (docs) => {
+      const spec = registryPattern(docs);
+      if (!spec['=(ephemeralContainers)']) throw new Error('mutant target =(ephemeralContainers) not found');
+      delete spec['=(ephemeralContainers)'];
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-verify-wrong-scope-label',
+    description: 'the verifyImages rule selects namespaces labelled pci-scope=true, which no CDE namespace carries: nothing is verified',
+    requirement: '6.3.2',
+    check: 'kyverno.verify-coverage',
+    file: KYV_VERIFY,
+    mutate: (docs) => {
+      rule(find(docs, 'ClusterPolicy', VERIFY_POLICY), VERIFY_RULE).match.any[0].resources.namespaceSelector.matchLabels['pci-scope'] = 'true';
+      return docs;
+    },
+  },
+  {
+    id: 'kyv-verify-skips-workloads',
+    description: 'skipImageReferences exempts every tag of the CDE server image from verification',
+    requirement: '6.3.2',
+    check: 'kyverno.verify-coverage',
+    file: KYV_VERIFY,
+    mutate: (docs) => {
+      verifyEntry(docs).skipImageReferences = ['*/server:*'];
+      return docs;
+    },
+  },
+];
+
 /** More kyverno weakenings (see ../mutants.ts for the rules every mutant follows). */
 export const MUTANTS_KYVERNO: Mutant[] = [
   {
@@ -88,76 +153,5 @@ export const MUTANTS_KYVERNO: Mutant[] = [
       return docs;
     },
   },
-];
-
-/**
- * Image-verification coverage weakenings (kyverno.verify-coverage, 6.3.2), one per class.
- * PENDING, not in MUTANTS: kyverno.verify-coverage is not registered while the shipped set
- * fails it (the CDE workloads run localhost/pci-harness/* images, which
- * require-cde-image-registry admits and verify-cde-image-signatures never verifies).
- * Activation, once cluster/32-kyverno-verify-images.yaml verifies what the registry rule
- * admits: register verifyCoverageResults in ../../../harness/analyzers/kyverno.ts (and keep
- * verifyImages rules out of the offline CLI run, which cannot reach a registry), map
- * kyverno.verify-coverage under 6.3.2 in manifests/spec/controls.yaml, and spread this list
- * into MUTANTS_KYVERNO. Proven on a copy with that change: every one KILLED.
- */
-export const MUTANTS_KYVERNO_VERIFY_COVERAGE: Mutant[] = [
-  {
-    id: 'kyv-verify-pattern-misses-workloads',
-    description: 'verifyImages imageReferences narrowed to a repository the CDE workloads do not use: their images run unverified',
-    requirement: '6.3.2',
-    check: 'kyverno.verify-coverage',
-    file: KYV_VERIFY,
-    mutate: (docs) => {
-      verifyEntry(docs).imageReferences = ['registry.pci.internal:5000/pci/payments/*'];
-      return docs;
-    },
-  },
-  {
-    id: 'kyv-registry-admits-unverified',
-    description: 'require-cde-image-registry also admits ghcr.io/*, which no verifyImages rule checks: unsigned images from there run in the CDE',
-    requirement: '6.3.2',
-    check: 'kyverno.verify-coverage',
-    file: KYV,
-    mutate: (docs) => {
-      const spec = registryPattern(docs);
-      for (const list of Object.values(spec) as Doc[][]) for (const c of list) c.image = `${c.image} | ghcr.io/*`;
-      return docs;
-    },
-  },
-  {
-    id: 'kyv-registry-ephemeral-open',
-    description: 'require-cde-image-registry stops constraining ephemeralContainers: kubectl debug --image=anything runs unverified',
-    requirement: '6.3.2',
-    check: 'kyverno.verify-coverage',
-    file: KYV,
-    mutate: (docs) => {
-      const spec = registryPattern(docs);
-      if (!spec['=(ephemeralContainers)']) throw new Error('mutant target =(ephemeralContainers) not found');
-      delete spec['=(ephemeralContainers)'];
-      return docs;
-    },
-  },
-  {
-    id: 'kyv-verify-wrong-scope-label',
-    description: 'the verifyImages rule selects namespaces labelled pci-scope=true, which no CDE namespace carries: nothing is verified',
-    requirement: '6.3.2',
-    check: 'kyverno.verify-coverage',
-    file: KYV_VERIFY,
-    mutate: (docs) => {
-      rule(find(docs, 'ClusterPolicy', VERIFY_POLICY), VERIFY_RULE).match.any[0].resources.namespaceSelector.matchLabels['pci-scope'] = 'true';
-      return docs;
-    },
-  },
-  {
-    id: 'kyv-verify-skips-workloads',
-    description: 'skipImageReferences exempts every tag of the CDE server image from verification',
-    requirement: '6.3.2',
-    check: 'kyverno.verify-coverage',
-    file: KYV_VERIFY,
-    mutate: (docs) => {
-      verifyEntry(docs).skipImageReferences = ['*/server:*'];
-      return docs;
-    },
-  },
+  ...MUTANTS_KYVERNO_VERIFY_COVERAGE,
 ];
