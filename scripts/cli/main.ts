@@ -26,7 +26,7 @@ Exit codes: 0 ok, 1 a control failed, 2 bad input or usage, 3 environment failur
 type Command = (argv: string[]) => Promise<number>;
 
 // Commands load lazily: `check` must not pay for the Kubernetes client's start-up.
-const COMMANDS: Record<string, () => Promise<Command>> = {
+export const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./check.ts')).checkCommand,
   run: async () => (await import('./run.ts')).runCommand,
   images: async () => (await import('./images.ts')).imagesCommand,
