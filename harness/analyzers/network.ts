@@ -2,7 +2,8 @@ import { at, type Analyzer, type CheckResult } from '../check/types.ts';
 import type { LoadedObject, ManifestSet } from '../manifests/types.ts';
 import type { FlowTableSpec } from '../spec/types.ts';
 import { findSpec, inScopeNamespaces, scopeDeclaration } from './workloads.ts';
-import { predictReachability, type HalfVerdict, type Reachability } from './network/matrix.ts';
+import { predictReachability, type HalfVerdict, type Reachability, type RuleRef } from './network/matrix.ts';
+import { Bits } from './network/bits.ts';
 import { memberId, type Endpoint, type Member, type Port } from './network/model.ts';
 import { isEmptySelector } from '../k8s/label-selector.ts';
 import type { Policy, Rule } from './network/policy.ts';
@@ -176,6 +177,7 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
   if (flows.length === 0) out.push(at(ft, { check, requirement: '1.3.1', status: 'fail', message: 'FlowTable declares no flows (spec.flows is empty)' }, ['spec']));
 
   const declared = new Set<string>();
+  const declaredFlows: DeclaredFlow[] = [];
   flows.forEach((f, i) => {
     const path = ['spec', 'flows', i];
     const protocol = f.protocol ?? 'TCP';
@@ -188,7 +190,9 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
       out.push(at(ft, { check, requirement, status: 'fail', message: `FlowTable flow ${fromKey} → ${toKey}:${portText(f.port, protocol)} names ${from === undefined ? fromKey : toKey}, which is no workload in the set (nor kube-system/kube-dns)` }, path));
       return;
     }
-    declared.add(`${fromKey}>${toKey}:${portText(f.port, protocol)}`);
+    const flowKey = `${fromKey}>${toKey}:${portText(f.port, protocol)}`;
+    if (!declared.has(flowKey)) declaredFlows.push({ fromKey, toKey, pk: portText(f.port, protocol) });
+    declared.add(flowKey);
     if (fromKey === toKey) return; // pod to itself: always allowed, ignored
     const dst = m.endpoints[to] as Endpoint;
     const src = m.endpoints[from] as Endpoint;
@@ -219,55 +223,94 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
   const failedOutOf = new Set<string>();
   // Per group only the pairs a message shows (6) and a count: a broad rule admits millions of pod pairs on a large cluster.
   const SHOWN = 6;
-  const groups = new Map<string, { result: Omit<CheckResult, 'message'>; head: string; tail: string; pairs: string[]; count: number }>();
-  const seen = new Set<string>();
-  const consider = (s: Endpoint, d: Endpoint, i: number, half: 'ingress' | 'egress') => {
-    if (s.external && d.external) return;
-    const cellKey = `${s.id}>${d.id}:${i}`;
-    if (seen.has(cellKey)) return;
-    const port = d.ports[i] as Port;
-    const pk = portText(port.port, port.protocol);
-    const undeclared: string[] = [];
-    let count = 0;
+  type Group = { result: Omit<CheckResult, 'message'>; head: string; tail: string; pairs: string[]; count: number };
+  const groups = new Map<string, Group>();
+  const eps = m.endpoints;
+  const base = new Int32Array(eps.length);
+  let G = 0;
+  for (const e of eps) {
+    base[e.id] = G;
+    G += e.ports.length;
+  }
+  const cellOf = (s: Endpoint, d: Endpoint, i: number) => s.id * G + (base[d.id] as number) + i;
+  const seen = cellSet(eps.length * G);
+  // Declared member pairs per cell, counted once, so a cell's undeclared pairs are a subtraction, not a pod × pod loop.
+  const declaredInCell = declaredPairsPerCell(eps, declaredFlows, cellOf);
+  const firstUndeclared = (s: Endpoint, d: Endpoint, pk: string, need: number): string[] => {
+    const out: string[] = [];
     for (const a of s.members)
       for (const b of d.members) {
         if (a === b) continue; // a pod talking to itself is ignored (upstream e2e does the same)
         if (!declared.has(`${memberId(a)}>${memberId(b)}:${pk}`)) {
-          count++;
-          if (undeclared.length < SHOWN) undeclared.push(`${memberId(a)} → ${memberId(b)}`);
+          out.push(`${memberId(a)} → ${memberId(b)}`);
+          if (out.length === need) return out;
         }
       }
-    if (count === 0) return;
-    seen.add(cellKey);
-    const full = m.allowed(s.id, d.id, i);
-    const reason = m.explain(s.id, d.id, port);
+    return out;
+  };
+  // A cell's group depends only on (blamed side, direction, port class, full or half, the admitting rules):
+  // memoised on those, so the message text and anchor are built once per group, not once per cell.
+  const memo = new Map<number, Map<number | string, Group>>();
+  const groupFor = (s: Endpoint, d: Endpoint, i: number, full: boolean, dir: 'ingress' | 'egress'): Group => {
+    const side = dir === 'ingress' ? d : s;
+    const portClass = m.portClass(d.id, i);
+    const outer = ((side.id * (G + 1) + portClass) * 2 + (dir === 'ingress' ? 1 : 0)) * 2 + (full ? 1 : 0);
+    let inner = memo.get(outer);
+    if (!inner) memo.set(outer, (inner = new Map()));
+    const cands = m.candidates(dir, s.id, d.id, i);
+    const peer = dir === 'ingress' ? s.id : d.id;
+    let key: number | string = -1;
+    if (cands) {
+      if (cands.length <= 30) {
+        key = 0;
+        for (let k = 0; k < cands.length; k++) if (m.ruleAdmits(cands[k] as RuleRef, peer)) key |= 1 << k;
+      } else key = cands.map((c, k) => (m.ruleAdmits(c, peer) ? k : -1)).filter((k) => k >= 0).join(',');
+    }
+    const hit = inner.get(key);
+    if (hit) return hit;
+    const allowedBy = cands ? cands.filter((c) => m.ruleAdmits(c, peer)) : [];
+    const isolated = cands !== null;
+    const port = d.ports[i] as Port;
+    const pk = portText(port.port, port.protocol);
     // Full flow: blame the CDE side (inbound → destination ingress, else source egress). Half: blame that half.
-    const dir = full ? (d.inScope ? 'ingress' : 'egress') : half;
     const requirement = dir === 'ingress' ? '1.3.1' : '1.3.2';
     if (dir === 'ingress') failedInto.add(d.namespace);
     else failedOutOf.add(s.namespace);
-    const blame = reason[dir];
-    const side = dir === 'ingress' ? d : s;
-    const first = blame.allowedBy[0];
+    const first = allowedBy[0];
     const anchor = first ? { check, requirement, status: 'fail' as const, message: '', ...ruleAnchor(first.policy, first.rule) } : at(anchorFor(side, m, ft), { check, requirement, status: 'fail', message: '' });
-    const why = blame.isolated
-      ? `${dir} admitted by ${blame.allowedBy.map((r) => ruleText(r.policy, r.rule)).join(' and ')}`
+    const why = isolated
+      ? `${dir} admitted by ${allowedBy.map((r) => ruleText(r.policy, r.rule)).join(' and ')}`
       : `no NetworkPolicy selects ${side.label} for ${dir} in ${nsOf(side)}`;
     const head = full ? `undeclared flow allowed on ${pk}` : `${dir} rule too broad on ${pk} (the flow is blocked today only by the ${dir === 'ingress' ? "source's egress" : "destination's ingress"} policy)`;
     const tail = `${why}; narrow or remove the rule, or declare the flow in the FlowTable if it is intended`;
-    const key = `${full}|${requirement}|${anchor.file}:${anchor.line}|${head}|${tail}`;
-    const g = groups.get(key) ?? { result: anchor, head, tail, pairs: [], count: 0 };
-    for (const x of undeclared) if (g.pairs.length < SHOWN) g.pairs.push(x);
-    g.count += count;
-    groups.set(key, g);
+    const gk = `${full}|${requirement}|${anchor.file}:${anchor.line}|${head}|${tail}`;
+    let g = groups.get(gk);
+    if (!g) groups.set(gk, (g = { result: anchor, head, tail, pairs: [], count: 0 }));
+    inner.set(key, g);
+    return g;
   };
-  for (const d of m.endpoints) {
+  const consider = (s: Endpoint, d: Endpoint, i: number, half: 'ingress' | 'egress') => {
+    if (s.external && d.external) return;
+    const cell = cellOf(s, d, i);
+    if (seen.has(cell)) return;
+    const count = s.members.length * d.members.length - (s === d ? s.members.length : 0) - (declaredInCell.get(cell) ?? 0);
+    if (count === 0) return;
+    seen.add(cell);
+    const full = m.allowed(s.id, d.id, i);
+    const g = groupFor(s, d, i, full, full ? (d.inScope ? 'ingress' : 'egress') : half);
+    if (g.pairs.length < SHOWN) {
+      const port = d.ports[i] as Port;
+      g.pairs.push(...firstUndeclared(s, d, portText(port.port, port.protocol), SHOWN - g.pairs.length));
+    }
+    g.count += count;
+  };
+  for (const d of eps) {
     if (!d.inScope) continue;
-    for (let i = 0; i < d.ports.length; i++) for (const s of m.endpoints) if (m.ingressAdmits(s.id, d.id, i)) consider(s, d, i, 'ingress');
+    for (let i = 0; i < d.ports.length; i++) for (const s of eps) if (m.ingressAdmits(s.id, d.id, i)) consider(s, d, i, 'ingress');
   }
-  for (const s of m.endpoints) {
+  for (const s of eps) {
     if (!s.inScope) continue;
-    for (const d of m.endpoints) for (let i = 0; i < d.ports.length; i++) if (m.egressAdmits(s.id, d.id, i)) consider(s, d, i, 'egress');
+    for (const d of eps) for (let i = 0; i < d.ports.length; i++) if (m.egressAdmits(s.id, d.id, i)) consider(s, d, i, 'egress');
   }
   for (const g of groups.values()) {
     const shown = g.pairs.join(', ') + (g.count > SHOWN ? `, and ${g.count - SHOWN} more` : '');
@@ -280,6 +323,47 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
     if (!failedOutOf.has(ns)) out.push(at(anchor, { check, requirement: '1.3.2', status: 'pass', message: `every undeclared flow out of ${ns} is denied (destinations: all workloads, kube-dns, attacker pods, ${m.model.external.label})` }));
   }
   return out;
+}
+
+interface DeclaredFlow {
+  fromKey: string;
+  toKey: string;
+  pk: string;
+}
+
+/** Cell (source class, destination port) → how many of its member pairs (a pod with itself excluded) the FlowTable declares. */
+function declaredPairsPerCell(eps: Endpoint[], flows: DeclaredFlow[], cellOf: (s: Endpoint, d: Endpoint, i: number) => number): Map<number, number> {
+  const out = new Map<number, number>();
+  if (flows.length === 0) return out;
+  const byId = new Map<string, Array<{ e: Endpoint; member: Member }>>();
+  for (const e of eps)
+    for (const member of e.members) {
+      const id = memberId(member);
+      const l = byId.get(id) ?? [];
+      l.push({ e, member });
+      byId.set(id, l);
+    }
+  for (const f of flows)
+    for (const a of byId.get(f.fromKey) ?? [])
+      for (const b of byId.get(f.toKey) ?? []) {
+        if (a.member === b.member) continue;
+        b.e.ports.forEach((p, i) => {
+          if (portText(p.port, p.protocol) !== f.pk) return;
+          const c = cellOf(a.e, b.e, i);
+          out.set(c, (out.get(c) ?? 0) + 1);
+        });
+      }
+  return out;
+}
+
+/** A set of cell numbers: a bitmap while it fits in memory comfortably, else a Set. */
+function cellSet(size: number): { has(c: number): boolean; add(c: number): void } {
+  if (size <= 2 ** 31) {
+    const b = new Bits(size);
+    return { has: (c) => b.has(c), add: (c) => b.set(c) };
+  }
+  const s = new Set<number>();
+  return { has: (c) => s.has(c), add: (c) => void s.add(c) };
 }
 
 /** Where a missing half belongs: a policy that already has rules in that direction for the pod, else the first selecting one. */

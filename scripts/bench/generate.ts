@@ -12,6 +12,8 @@ export interface GenerateOptions {
   policies: number;
   bindings: number;
   namespaces?: number;
+  /** Replica groups (Deployments); default one per 10 pods, at least 500, so a larger cluster has more apps, not bigger ones. */
+  apps?: number;
   seed?: number;
 }
 
@@ -25,7 +27,7 @@ export function generateLargeSet(o: GenerateOptions): Record<string, string> {
   const nsCount = o.namespaces ?? 50;
   const namespaces = Array.from({ length: nsCount }, (_, i) => (i < 10 ? `cde-${i}` : `app-${i}`));
   const inScope = namespaces.filter((n) => n.startsWith('cde-'));
-  const apps = Array.from({ length: 500 }, (_, i) => `svc-${i}`);
+  const apps = Array.from({ length: o.apps ?? Math.max(500, Math.ceil(o.pods / 10)) }, (_, i) => `svc-${i}`);
   const ports = [80, 443, 5432, 8080, 8443, 9443];
   const docs: Record<string, unknown[]> = { 'namespaces.yaml': [], 'pods.yaml': [], 'netpol.yaml': [], 'rbac.yaml': [], 'spec.yaml': [] };
 

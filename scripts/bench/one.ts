@@ -2,18 +2,14 @@
 // One process per measurement so peak memory (maxRSS) belongs to that analyzer alone.
 import { performance } from 'node:perf_hooks';
 import { defaultAnalyzers } from '../../harness/check/analyzers.ts';
-import { loadManifestDir, setFromTexts } from '../../harness/manifests/load.ts';
-import { REPO_ROOT } from '../cli/paths.ts';
-import { generateLargeSet } from './generate.ts';
-import { join } from 'node:path';
+import { loadManifestDir } from '../../harness/manifests/load.ts';
+import { setDir } from './sets.ts';
 
 const [setName, area, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 3);
+const dir = setDir(setName ?? 'shipped'); // generated before the clock starts when the parent has not already
 const loadStart = performance.now();
-const set =
-  setName === 'large'
-    ? setFromTexts(generateLargeSet({ pods: 5000, policies: 1000, bindings: 200 }))
-    : loadManifestDir(join(REPO_ROOT, 'manifests'));
+const set = loadManifestDir(dir);
 const loadMs = performance.now() - loadStart;
 const rssAfterLoad = process.memoryUsage().rss;
 const analyzer = defaultAnalyzers().find((a) => a.area === area);

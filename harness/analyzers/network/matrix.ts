@@ -63,6 +63,17 @@ export interface Reachability {
   ingressAdmits(from: number, to: number, portIndex: number): boolean;
   /** One half alone: does the source's egress admit this destination port? (ignores the destination's ingress) */
   egressAdmits(from: number, to: number, portIndex: number): boolean;
+  /**
+   * The rules that may admit this half before peers are looked at: the rules of the policies selecting
+   * the isolated side (the destination for ingress, the source for egress), in policy then rule order,
+   * whose ports admit destination port `portIndex`; null when that side is not isolated. With
+   * ruleAdmits this gives explain()'s allowedBy for one half without building a CellReason per cell.
+   */
+  candidates(direction: 'ingress' | 'egress', from: number, to: number, portIndex: number): RuleRef[] | null;
+  /** Do the rule's peers hold this endpoint (the source for ingress, the destination for egress)? */
+  ruleAdmits(ref: RuleRef, peer: number): boolean;
+  /** A small integer per distinct (port, protocol, name) of destination ports: equal ports get equal verdicts. */
+  portClass(to: number, portIndex: number): number;
   /** Full explanation for any port (also ports a workload does not declare). */
   explain(from: number, to: number, port: Port): CellReason & { allowed: boolean };
   /** Every cell (pod classes × destination ports); the outside world never talks to itself. Lazy: the matrix can be large. */
@@ -260,6 +271,37 @@ export function predictReachability(set: ManifestSet): Reachability {
     };
   };
 
+  // Per distinct destination port, and the candidate rules per (isolated side, port class), computed once.
+  const portClassOf = new Int32Array(G);
+  const portClasses = new Map<string, number>();
+  for (const e of endpoints)
+    e.ports.forEach((p, i) => {
+      const k = `${p.port}/${p.protocol}/${p.name ?? ''}`;
+      let c = portClasses.get(k);
+      if (c === undefined) portClasses.set(k, (c = portClasses.size));
+      portClassOf[pb(e.id) + i] = c;
+    });
+  const P = Math.max(portClasses.size, 1);
+  const candidateCache = new Map<number, RuleRef[] | null>();
+  const candidates = (direction: 'ingress' | 'egress', from: number, to: number, i: number): RuleRef[] | null => {
+    const self = direction === 'ingress' ? to : from;
+    const key = (self * P + (portClassOf[pb(to) + i] as number)) * 2 + (direction === 'ingress' ? 1 : 0);
+    let c = candidateCache.get(key);
+    if (c !== undefined) return c;
+    const pols = (direction === 'ingress' ? ingressPols : egressPols)[self] as number[];
+    if (pols.length === 0) c = null;
+    else {
+      const port = (endpoints[to] as Endpoint).ports[i] as Port;
+      c = [];
+      for (const pi of pols) {
+        const p = policies[pi] as Policy;
+        for (const rule of p[direction] ?? []) if (portMatches(rule.ports, port)) c.push({ policy: p, rule, direction });
+      }
+    }
+    candidateCache.set(key, c);
+    return c;
+  };
+
   let cellCount = 0;
   for (const s of endpoints) for (const d of endpoints) if (!(s.external && d.external)) cellCount += d.ports.length;
 
@@ -278,6 +320,9 @@ export function predictReachability(set: ManifestSet): Reachability {
       const b = egressAllowed[from];
       return !b || b.has(pb(to) + i);
     },
+    candidates,
+    ruleAdmits: (ref, peer) => ruleBits(ref.rule, ref.policy).has(peer),
+    portClass: (to, i) => portClassOf[pb(to) + i] as number,
     explain,
     *cells() {
       for (const s of endpoints)
