@@ -42,6 +42,9 @@ describe('run --shard i/n: the split of the live files', () => {
     const args = vitestArgs('/tmp/out', files);
     expect(args.slice(-files.length)).toEqual(files.map((f) => expect.stringMatching(new RegExp(`^/.*/${f.replace(/[./]/g, '\\$&')}$`))));
     expect(vitestArgs('/tmp/out').some((a) => a.endsWith('.test.ts'))).toBe(false); // unsharded: every live file
+    // vitest keeps a file when an absolute filter is a prefix of it or the relative filter a substring: no live path may contain another.
+    const all = await liveFiles();
+    for (const a of all) expect(all.filter((b) => b.includes(a)), a).toEqual([a]);
   });
 
   it('names a shard by CNI and slice', () => {

@@ -66,7 +66,12 @@ export function shardFiles(files: readonly string[], shard: Shard): string[] {
   return mine;
 }
 
-/** Absolute paths for vitest's file filter: a filter matches a file whose path contains it, and an absolute path only contains itself. */
+/**
+ * Absolute paths for vitest's file filter. vitest (filterTestFiles) keeps a file
+ * when an absolute filter is a prefix of its path or the filter's relative form
+ * is a substring of its relative path: exact as long as no live file's path
+ * contains another's (shard.test.ts checks that).
+ */
 export const filterArgs = (files: readonly string[], root = REPO_ROOT) => files.map((f) => join(root, f));
 
 /** Directory name of a shard inside a merged package: `calico-shard-1-of-3`. */
