@@ -10,6 +10,12 @@ import {
 } from './kinds.ts';
 import type { K8sObject, LoadedObject, ManifestSet } from './types.ts';
 import { assertSpecDocumentsValid } from '../spec/validate.ts';
+import { applyDefaultNamespace } from './namespace.ts';
+
+/** How a set is read: `namespace` is `kubectl apply -n`'s default for namespaced objects that name none. */
+export interface LoadOptions {
+  namespace?: string;
+}
 
 const YAML_FILE = /\.ya?ml$/i;
 
@@ -129,7 +135,7 @@ function validateSet(objects: LoadedObject[]): void {
       throw new InputError(`${kind} ${metadata.name} has no metadata.namespace`, {
         file: o.source.file,
         line: o.source.line,
-        hint: 'namespaced objects in the PCI set must say their namespace explicitly',
+        hint: 'set metadata.namespace, or pass --namespace NS to give every namespaced object without one that namespace (as `kubectl apply -n NS` does)',
       });
     }
     if (!created.has(ns) && !BUILTIN_NAMESPACES.has(ns)) {
@@ -143,7 +149,7 @@ function validateSet(objects: LoadedObject[]): void {
 }
 
 /** Read and validate every YAML document under dir. Throws InputError (exit 2) on anything a person must fix. */
-export function loadManifestDir(dirArg: string): ManifestSet {
+export function loadManifestDir(dirArg: string, options: LoadOptions = {}): ManifestSet {
   const dir = resolve(dirArg);
   let isDir = false;
   try {
@@ -164,6 +170,12 @@ export function loadManifestDir(dirArg: string): ManifestSet {
   if (objects.length === 0) {
     throw new InputError(`no YAML documents under ${dirArg}`, { hint: 'point --manifests at the PCI manifest set' });
   }
+  return assembleSet(dir, objects, options);
+}
+
+/** The last step of every input (directory, Kustomize, Helm, stdin): default the namespace, then validate the whole set. */
+export function assembleSet(dir: string, objects: LoadedObject[], options: LoadOptions = {}): ManifestSet {
+  if (options.namespace !== undefined) applyDefaultNamespace(objects, options.namespace);
   validateSet(objects);
   return { dir, objects };
 }

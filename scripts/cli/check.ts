@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { defaultAnalyzers } from '../../harness/check/analyzers.ts';
 import { exitCodeFor, runAnalyzers } from '../../harness/check/run.ts';
 import { InputError } from '../../harness/errors.ts';
-import { loadManifestDir } from '../../harness/manifests/load.ts';
+import { loadManifests } from '../../harness/manifests/sources.ts';
 import { renderJson } from '../../harness/report/json.ts';
 import { renderJunit } from '../../harness/report/junit.ts';
 import { renderSarif } from '../../harness/report/sarif.ts';
@@ -13,11 +13,18 @@ import { renderText } from '../../harness/report/text.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
 import { DEFAULT_MANIFESTS, VERSION } from './paths.ts';
 
-export const CHECK_USAGE = `Usage: pci-harness check [--manifests DIR] [--format text|json|junit|sarif] [--output FILE]
+export const CHECK_USAGE = `Usage: pci-harness check [--manifests DIR|-] [--namespace NS] [--values FILE]... [--release NAME]
+                         [--format text|json|junit|sarif] [--output FILE]
                          [--kyverno-cli PATH] [--skip-kyverno] [--verbose] [--timings]
 
 Proves every PCI DSS v4.0 control of the manifest set offline (no cluster).
-  --manifests DIR   manifest set to check (default: the shipped set, ${DEFAULT_MANIFESTS})
+  --manifests X     manifest set to check (default: the shipped set, ${DEFAULT_MANIFESTS}):
+                    a directory of YAML, a Kustomize directory (kustomization.yaml: rendered
+                    with \`kubectl kustomize\`), a Helm chart (Chart.yaml: \`helm template\`),
+                    or - for a manifest stream on standard input
+  --namespace NS    namespace for namespaced objects that name none (as \`kubectl apply -n NS\`)
+  --values FILE     Helm values file (repeatable, later files win); a chart only
+  --release NAME    Helm release name (default: the chart directory's name)
   --format F        text (default), json, junit or sarif
   --output FILE     write the report to FILE instead of stdout
   --kyverno-cli P   Kyverno CLI binary (default: $PCI_HARNESS_KYVERNO, the image-build cache, PATH)
@@ -33,6 +40,9 @@ export async function checkCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       manifests: { type: 'string', default: DEFAULT_MANIFESTS },
+      namespace: { type: 'string' },
+      values: { type: 'string', multiple: true },
+      release: { type: 'string' },
       format: { type: 'string', default: 'text' },
       output: { type: 'string' },
       'kyverno-cli': { type: 'string' },
@@ -53,7 +63,11 @@ export async function checkCommand(argv: string[]): Promise<number> {
     throw new InputError(`unknown --format "${values.format}"`, { hint: `use one of: ${FORMATS.join(', ')}` });
   }
   const loadStart = performance.now();
-  const set = loadManifestDir(values.manifests);
+  const { set } = loadManifests(values.manifests, {
+    ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
+    ...(values.values ? { values: values.values } : {}),
+    ...(values.release !== undefined ? { release: values.release } : {}),
+  });
   const loadMs = performance.now() - loadStart;
   const run = await runAnalyzers(set, defaultAnalyzers(), {
     kyvernoCli: values['kyverno-cli'],
