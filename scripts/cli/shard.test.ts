@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../harness/errors.ts';
 import { vitestArgs } from './run.ts';
-import { HEAVY_LIVE_FILES, liveFiles, parseShard, shardFiles, shardName, slices } from './shard.ts';
+import { relative, sep } from 'node:path';
+import { REPO_ROOT } from './paths.ts';
+import { filterArgs, HEAVY_LIVE_FILES, liveFiles, parseShard, shardFiles, shardName, slices } from './shard.ts';
 
 describe('run --shard i/n: the split of the live files', () => {
   it('reads the live files from vitest.config.ts (the matrix among them)', async () => {
@@ -46,6 +48,24 @@ describe('run --shard i/n: the split of the live files', () => {
     const all = await liveFiles();
     for (const a of all) expect(all.filter((b) => b.includes(a)), a).toEqual([a]);
   });
+
+  it('vitest itself selects exactly each shard\'s files from those arguments (its own globbing and filter; nothing is run)', async () => {
+    const { createVitest } = await import('vitest/node');
+    const all = await liveFiles();
+    const v = await createVitest('test', { project: ['live'], watch: false, root: REPO_ROOT });
+    try {
+      const seen: string[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const files = shardFiles(all, { index: i, count: 3 });
+        const picked = (await v.globTestSpecifications(filterArgs(files))).map((s) => relative(REPO_ROOT, s.moduleId).split(sep).join('/'));
+        expect(picked.sort(), `shard ${i}/3`).toEqual([...files].sort());
+        seen.push(...picked);
+      }
+      expect(seen.sort()).toEqual([...all].sort());
+    } finally {
+      await v.close();
+    }
+  }, 60_000);
 
   it('names a shard by CNI and slice', () => {
     expect(shardName({ index: 1, count: 3 }, 'Calico v3.30.1')).toBe('calico-shard-1-of-3');
