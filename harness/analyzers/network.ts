@@ -250,25 +250,27 @@ function reachabilityResults(set: ManifestSet, m: Reachability): CheckResult[] {
   };
   // A cell's group depends only on (blamed side, direction, port class, full or half, the admitting rules):
   // memoised on those, so the message text and anchor are built once per group, not once per cell.
-  const memo = new Map<number, Map<number | string, Group>>();
+  const memo = new Map<number, { inner: Map<number | string, Group>; cands: RuleRef[] | null; peers: Array<{ has(id: number): boolean }> }>();
   const groupFor = (s: Endpoint, d: Endpoint, i: number, full: boolean, dir: 'ingress' | 'egress'): Group => {
     const side = dir === 'ingress' ? d : s;
-    const portClass = m.portClass(d.id, i);
-    const outer = ((side.id * (G + 1) + portClass) * 2 + (dir === 'ingress' ? 1 : 0)) * 2 + (full ? 1 : 0);
-    let inner = memo.get(outer);
-    if (!inner) memo.set(outer, (inner = new Map()));
-    const cands = m.candidates(dir, s.id, d.id, i);
+    const outer = ((side.id * (G + 1) + m.portClass(d.id, i)) * 2 + (dir === 'ingress' ? 1 : 0)) * 2 + (full ? 1 : 0);
+    let entry = memo.get(outer);
+    if (!entry) {
+      const cands = m.candidates(dir, s.id, d.id, i);
+      memo.set(outer, (entry = { inner: new Map(), cands, peers: (cands ?? []).map((c) => m.rulePeers(c)) }));
+    }
+    const { inner, cands, peers } = entry;
     const peer = dir === 'ingress' ? s.id : d.id;
     let key: number | string = -1;
     if (cands) {
       if (cands.length <= 30) {
         key = 0;
-        for (let k = 0; k < cands.length; k++) if (m.ruleAdmits(cands[k] as RuleRef, peer)) key |= 1 << k;
-      } else key = cands.map((c, k) => (m.ruleAdmits(c, peer) ? k : -1)).filter((k) => k >= 0).join(',');
+        for (let k = 0; k < peers.length; k++) if ((peers[k] as { has(id: number): boolean }).has(peer)) key |= 1 << k;
+      } else key = peers.map((b, k) => (b.has(peer) ? k : -1)).filter((k) => k >= 0).join(',');
     }
     const hit = inner.get(key);
     if (hit) return hit;
-    const allowedBy = cands ? cands.filter((c) => m.ruleAdmits(c, peer)) : [];
+    const allowedBy = cands ? cands.filter((_, k) => (peers[k] as { has(id: number): boolean }).has(peer)) : [];
     const isolated = cands !== null;
     const port = d.ports[i] as Port;
     const pk = portText(port.port, port.protocol);

@@ -16,6 +16,18 @@ export class Bits {
   orWith(o: Bits): void {
     for (let k = 0; k < this.words.length; k++) this.words[k] = (this.words[k] as number) | (o.words[k] as number);
   }
+  /** Calls fn with each set bit below size, in order (no generator: the matrix visits millions). */
+  forEach(size: number, fn: (i: number) => void): void {
+    for (let k = 0; k < this.words.length; k++) {
+      let w = this.words[k] as number;
+      while (w !== 0) {
+        const i = (k << 5) + (31 - Math.clz32(w & -w));
+        if (i >= size) return;
+        fn(i);
+        w &= w - 1;
+      }
+    }
+  }
   /** Indices of set bits below size. */
   *each(size: number): Generator<number> {
     for (let k = 0; k < this.words.length; k++) {

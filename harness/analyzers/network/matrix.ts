@@ -72,6 +72,8 @@ export interface Reachability {
   candidates(direction: 'ingress' | 'egress', from: number, to: number, portIndex: number): RuleRef[] | null;
   /** Do the rule's peers hold this endpoint (the source for ingress, the destination for egress)? */
   ruleAdmits(ref: RuleRef, peer: number): boolean;
+  /** The endpoints the rule's peers hold, as a set to test many endpoints against. */
+  rulePeers(ref: RuleRef): { has(id: number): boolean };
   /** A small integer per distinct (port, protocol, name) of destination ports: equal ports get equal verdicts. */
   portClass(to: number, portIndex: number): number;
   /** Full explanation for any port (also ports a workload does not declare). */
@@ -183,6 +185,20 @@ export function predictReachability(set: ManifestSet): Reachability {
   const gPort = new Int32Array(G);
   for (const e of endpoints) e.ports.forEach((_, i) => ((gEndpoint[pb(e.id) + i] = e.id), (gPort[pb(e.id) + i] = i)));
 
+  // Destination ports by distinct (port, protocol, name): whether a rule's ports admit one is decided once per class.
+  const portClassOf = new Int32Array(G);
+  const portClasses = new Map<string, number>();
+  const classPorts: Port[] = [];
+  for (const e of endpoints)
+    e.ports.forEach((p, i) => {
+      const k = `${p.port}/${p.protocol}/${p.name ?? ''}`;
+      let c = portClasses.get(k);
+      if (c === undefined) {
+        portClasses.set(k, (c = portClasses.size));
+        classPorts.push(p);
+      }
+      portClassOf[pb(e.id) + i] = c;
+    });
   // Ingress: per (D, port), the sources admitted (null = D not isolated for ingress).
   const ingressAllowed: (Bits | null)[] = new Array(G).fill(null);
   const ingressCache = new Map<string, Bits>();
@@ -217,13 +233,13 @@ export function predictReachability(set: ManifestSet): Reachability {
       for (const pi of pols) {
         const p = policies[pi] as Policy;
         for (const rule of p.egress ?? []) {
-          const dests = ruleBits(rule, p);
-          for (const d of dests.each(n)) {
-            const de = endpoints[d] as Endpoint;
-            de.ports.forEach((port, i) => {
-              if (portMatches(rule.ports, port)) (b as Bits).set(pb(d) + i);
-            });
-          }
+          const admits = classPorts.map((port) => portMatches(rule.ports, port));
+          const into = b;
+          ruleBits(rule, p).forEach(n, (d) => {
+            const first = pb(d);
+            const last = first + (endpoints[d] as Endpoint).ports.length;
+            for (let g = first; g < last; g++) if (admits[portClassOf[g] as number]) into.set(g);
+          });
         }
       }
       egressCache.set(key, b);
@@ -271,16 +287,6 @@ export function predictReachability(set: ManifestSet): Reachability {
     };
   };
 
-  // Per distinct destination port, and the candidate rules per (isolated side, port class), computed once.
-  const portClassOf = new Int32Array(G);
-  const portClasses = new Map<string, number>();
-  for (const e of endpoints)
-    e.ports.forEach((p, i) => {
-      const k = `${p.port}/${p.protocol}/${p.name ?? ''}`;
-      let c = portClasses.get(k);
-      if (c === undefined) portClasses.set(k, (c = portClasses.size));
-      portClassOf[pb(e.id) + i] = c;
-    });
   const P = Math.max(portClasses.size, 1);
   const candidateCache = new Map<number, RuleRef[] | null>();
   const candidates = (direction: 'ingress' | 'egress', from: number, to: number, i: number): RuleRef[] | null => {
@@ -322,6 +328,7 @@ export function predictReachability(set: ManifestSet): Reachability {
     },
     candidates,
     ruleAdmits: (ref, peer) => ruleBits(ref.rule, ref.policy).has(peer),
+    rulePeers: (ref) => ruleBits(ref.rule, ref.policy),
     portClass: (to, i) => portClassOf[pb(to) + i] as number,
     explain,
     *cells() {

@@ -62,9 +62,16 @@ export function overPermissionResults(m: Reachability, ft: LoadedObject | undefi
     return nsOk && (!peer.podSelector || matchesSelector(peer.podSelector, e.labels));
   };
 
+  const byNamespace = new Map<string, Endpoint[]>();
+  for (const e of m.endpoints) {
+    if (e.external) continue;
+    const l = byNamespace.get(e.namespace);
+    if (l) l.push(e);
+    else byNamespace.set(e.namespace, [e]);
+  }
   for (const p of m.policies) {
     if (!m.model.inScope.has(p.namespace)) continue;
-    const selected = m.endpoints.filter((e) => !e.external && e.namespace === p.namespace && matchesSelector(p.podSelector, e.labels));
+    const selected = (byNamespace.get(p.namespace) ?? []).filter((e) => matchesSelector(p.podSelector, e.labels));
     const local = new Set(selected.flatMap((e) => e.members.map(memberId)));
     for (const dir of ['ingress', 'egress'] as const) {
       const requirement = dir === 'ingress' ? '1.3.1' : '1.3.2';
