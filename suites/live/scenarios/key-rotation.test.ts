@@ -13,7 +13,7 @@ import { judgeRotation, rotationKeyName, secretDigests, secretsKeyNames, secrets
 import { pollUntil } from '../../../harness/scenario/poll.ts';
 import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { recordLiveResults } from '../../../harness/scenario/sink.ts';
-import { writeBootReport } from '../support/report.ts';
+import { destroyOwnCluster, writeBootReport } from '../support/report.ts';
 import { explain } from '../support/scenario.ts';
 
 /**
@@ -125,11 +125,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const t0 = performance.now();
-  await cluster?.destroy();
-  const teardownMs = Math.round(performance.now() - t0);
-  writeBootReport(SCENARIO, { bootMs: cluster && Math.round(cluster.bootMs), steps, teardownMs });
-  process.stdout.write(`\n${SCENARIO} (own cluster ${cluster?.name ?? '-'}): boot ${cluster ? (cluster.bootMs / 1000).toFixed(1) : '-'} s, ${steps.map((s) => `${s.step} ${(s.ms / 1000).toFixed(1)} s`).join(', ')}, teardown ${(teardownMs / 1000).toFixed(1)} s\n`);
+  await destroyOwnCluster(SCENARIO, cluster, steps);
 });
 
 describe('key rotation: the documented procedure moves every Secret to the new key, and none is lost (3.6.1)', () => {
