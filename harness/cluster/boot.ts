@@ -142,6 +142,19 @@ function signingStep(log: Log, done: (s: SigningSetup) => void): BootStep {
   };
 }
 
+/** The probe image's push and signature ran behind the CNI and Kyverno steps; the cluster is not ready until they are done. */
+function signedRestStep(log: Log, signing: () => SigningSetup | undefined): BootStep {
+  return {
+    name: 'signed probe image (pushed in the background)',
+    run: async () => {
+      const s = signing();
+      if (!s) throw new Error('the signing step did not run');
+      const all = await s.rest;
+      log(`signed in the registry: ${all.map((i) => i.ref).join(', ')}; signing timings: ${s.timings.map((t) => `${t.step} ${(t.ms / 1000).toFixed(1)}s`).join(', ')}`);
+    },
+  };
+}
+
 /** The PCI set in dependency order, one step per phase, waiting where a later phase depends on an earlier one. */
 function pciSetSteps(plan: PhasePlan[], log: Log, publicKey: () => string | undefined = () => undefined): BootStep[] {
   return plan.map(({ phase, objects }) => ({
@@ -220,6 +233,7 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
     ...CNI_STEPS[layout](images, log),
     ...(layout === 'pci-calico' ? [kyvernoStep(images, log)] : []),
     ...pciSetSteps(plan, log, () => signing?.publicKey),
+    ...(signs ? [signedRestStep(log, () => signing)] : []),
     ...(images.expectNoPulls ? [{ name: 'assert zero image pulls', run: assertNoPulls }] : []),
   ];
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../cluster/paths.ts';
 import { loadManifestDir } from '../manifests/load.ts';
 import { registryConfig } from './container.ts';
-import { clusterImageRef, hostsToml, hostsTomlPath, PUBLIC_KEY_PLACEHOLDER, REGISTRY_HOST, setVerifiesRegistry, verifiedImageReferences, withPublicKey } from './names.ts';
+import { clusterImageRef, hostsToml, hostsTomlPath, PUBLIC_KEY_PLACEHOLDER, REGISTRY_HOST, setVerifiesRegistry, signedImagePlan, verifiedImageReferences, withPublicKey } from './names.ts';
 
 const PUB = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEabc+/def=\n-----END PUBLIC KEY-----\n';
 const set = loadManifestDir(join(REPO_ROOT, 'manifests', 'cluster')).objects.map((o) => o.object);
@@ -52,5 +52,16 @@ describe('withPublicKey: the per-run public key in place of the placeholder, nev
   it('a set without the placeholder is unchanged', () => {
     const other = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'b' } }];
     expect(withPublicKey(other, PUB)).toEqual({ objects: other, substituted: 0 });
+  });
+
+  it('every image the shipped set runs from the registry is one the boot pushes and signs, and the verified references cover them', () => {
+    const plan = signedImagePlan({ serverImage: 'localhost/pci-harness/server:v1', probeImage: 'localhost/pci-harness/probe:v1' });
+    expect(plan.map((p) => [p.role, p.local, p.ref])).toEqual([
+      ['server', 'localhost/pci-harness/server:v1', `${REGISTRY_HOST}/pci/server:v1`],
+      ['probe', 'localhost/pci-harness/probe:v1', `${REGISTRY_HOST}/pci/probe:v1`],
+    ]);
+    const run = [...JSON.stringify(set).matchAll(/"image":"([^"*|]+)"/g)].map((m) => m[1]!).filter((r) => r.startsWith(`${REGISTRY_HOST}/`));
+    expect(run.length).toBeGreaterThan(0);
+    for (const r of run) expect(plan.map((p) => p.ref)).toContain(r);
   });
 });

@@ -1,16 +1,19 @@
 import { run } from '../cluster/exec.ts';
 import { nodeNamesOf } from '../cluster/kind/docker.ts';
 import { startRegistry, type RunningRegistry } from './container.ts';
-import { keyPair } from './cosign.ts';
+import { keyPair, type KeyPair } from './cosign.ts';
 import { clusterImageRef, hostsToml, hostsTomlPath, REGISTRY_ALIAS, REGISTRY_HOST, REGISTRY_NAMESPACE, signedImagePlan } from './names.ts';
+
+type PlannedImage = ReturnType<typeof signedImagePlan>[number];
 import { OciRegistry } from './oci.ts';
 
 /**
  * The live lane's supply chain, once per cluster (a boot step): the registry
  * beside the cluster, containerd on every node told to pull from it over
  * HTTP, a key pair for this run only, the set's server image and the
- * harness's probe image pushed and signed by digest. The private key is
- * deleted before this returns; only the public key leaves (into the
+ * harness's probe image pushed and signed by digest. The server image is
+ * signed before this returns; the probe in the background (`rest`), after
+ * which the private key is deleted. Only the public key leaves (into the
  * verifyImages policy).
  */
 export interface SignedImage {
@@ -26,8 +29,12 @@ export interface SigningSetup {
   publicKey: string;
   /** The signed server image (the CDE workloads' image), by tag and by digest. */
   signed: SignedImage;
-  /** Every image pushed and signed: the server and the harness's probe. */
-  images: SignedImage[];
+  /**
+   * Every image pushed and signed (the server, then the harness's probe),
+   * once the background pushes are done; rejects when one failed. Nothing
+   * may run cdeProbeImage before it resolves (the boot awaits it).
+   */
+  rest: Promise<SignedImage[]>;
   timings: Array<{ step: string; ms: number }>;
 }
 
@@ -78,29 +85,39 @@ export async function pushLocalImage(registry: { hostPort: number }, localRef: s
 export async function setUpSigning(cluster: { name: string; images: { serverImage: string; probeImage: string } }, log: (l: string) => void = () => {}): Promise<SigningSetup> {
   const timings: SigningSetup['timings'] = [];
   const registry = await timed(timings, 'start registry', () => startRegistry(cluster.name));
+  let key: KeyPair | undefined;
   try {
     const nodes = await timed(timings, 'containerd hosts.toml on every node', () => configureNodes(cluster.name));
     log(`registry ${REGISTRY_HOST} (${registry.container}, host port ${registry.hostPort}); hosts.toml on ${nodes.length} node(s)`);
-    const plan = signedImagePlan(cluster.images);
-    // The pushes share nothing but the registry: in parallel.
-    await timed(timings, `push ${plan.map((p) => p.repo).join(' + ')} images`, () => Promise.all(plan.map((p) => pushLocalImage(registry, p.local, p.repo, p.tag))));
+    const [server, ...others] = signedImagePlan(cluster.images);
     const oci = new OciRegistry(registry.hostUrl);
-    const images: SignedImage[] = [];
-    for (const p of plan) {
+    const k = (key = await timed(timings, 'generate key pair', () => keyPair()));
+    const pushAndSign = async (p: PlannedImage): Promise<SignedImage> => {
+      await timed(timings, `push ${p.repo}`, () => pushLocalImage(registry, p.local, p.repo, p.tag));
       const digest = await oci.digestOf(`${REGISTRY_NAMESPACE}/${p.repo}`, p.tag);
       if (!digest) throw new Error(`pushed ${p.local} as ${p.repo}:${p.tag} but the registry does not list it`);
-      images.push({ repo: p.repo, tag: p.tag, ref: p.ref, digest });
-    }
-    let publicKey: string;
-    {
-      await using key = await timed(timings, 'generate key pair', () => keyPair());
       // By digest, so the signature names the content pushed, not whatever the tag points at later.
-      await timed(timings, 'cosign sign', () => key.sign(images.map((i) => clusterImageRef(i.repo, i.digest)), { network: registry.network, image: cluster.images.probeImage }));
-      publicKey = key.publicKey;
-    }
-    for (const i of images) log(`signed ${i.ref}@${i.digest} (per-run key; private key deleted)`);
-    return { registry, publicKey, signed: images[0]!, images, timings };
+      await timed(timings, `cosign sign ${p.repo}`, () => k.sign(clusterImageRef(p.repo, digest), { network: registry.network, image: cluster.images.probeImage }));
+      log(`signed ${p.ref}@${digest} (per-run key)`);
+      return { repo: p.repo, tag: p.tag, ref: p.ref, digest };
+    };
+    const signed = await pushAndSign(server!);
+    // The workloads need only the server image: the rest is pushed and signed while the boot goes on; the key is deleted after.
+    const rest = (async () => {
+      try {
+        const more: SignedImage[] = [];
+        for (const p of others) more.push(await pushAndSign(p));
+        return [signed, ...more];
+      } finally {
+        await k[Symbol.asyncDispose]();
+        log('signing done: private key deleted');
+      }
+    })();
+    // Awaited by the boot's last signing step; a failure surfaces there, not as an unhandled rejection.
+    rest.catch(() => undefined);
+    return { registry, publicKey: k.publicKey, signed, rest, timings };
   } catch (e) {
+    await key?.[Symbol.asyncDispose]();
     await registry.dispose();
     throw e;
   }
