@@ -6,6 +6,7 @@ import { nodePoolAnalyzer } from '../analyzers/node-pool.ts';
 import { podSecurityAnalyzer } from '../analyzers/pod-security.ts';
 import { rbacAnalyzer } from '../analyzers/rbac.ts';
 import { schemaAnalyzer } from '../analyzers/schema.ts';
+import { specReviewAnalyzer } from '../spec/review.ts';
 import type { Analyzer } from './types.ts';
 
 /** Every control area `pci-harness check` proves, in report order. */
@@ -19,5 +20,6 @@ export function defaultAnalyzers(): Analyzer[] {
     auditAnalyzer,
     encryptionAnalyzer,
     nodePoolAnalyzer,
+    specReviewAnalyzer,
   ];
 }

@@ -150,6 +150,16 @@ function validateSet(objects: LoadedObject[]): void {
 
 /** Read and validate every YAML document under dir. Throws InputError (exit 2) on anything a person must fix. */
 export function loadManifestDir(dirArg: string, options: LoadOptions = {}): ManifestSet {
+  const { dir, objects } = readYamlDir(dirArg);
+  return assembleSet(dir, objects, options);
+}
+
+/**
+ * Parse every YAML document under dir, without the cross-document checks
+ * (assembleSet does those once the whole set is known). `relativeTo` is the
+ * directory file names are reported against (default: dir itself).
+ */
+export function readYamlDir(dirArg: string, relativeTo?: string): { dir: string; objects: LoadedObject[] } {
   const dir = resolve(dirArg);
   let isDir = false;
   try {
@@ -160,7 +170,7 @@ export function loadManifestDir(dirArg: string, options: LoadOptions = {}): Mani
   if (!isDir) throw new InputError(`not a directory: ${dirArg}`, { hint: 'pass --manifests DIR with a directory of YAML files' });
   const objects: LoadedObject[] = [];
   for (const path of yamlFiles(dir)) {
-    const file = relative(dir, path);
+    const file = relative(relativeTo ?? dir, path);
     const buf = readFileSync(path);
     if (looksBinary(buf)) {
       throw new InputError('binary file (not UTF-8 YAML)', { file, line: 1, hint: 'remove it from the manifest directory' });
@@ -170,7 +180,7 @@ export function loadManifestDir(dirArg: string, options: LoadOptions = {}): Mani
   if (objects.length === 0) {
     throw new InputError(`no YAML documents under ${dirArg}`, { hint: 'point --manifests at the PCI manifest set' });
   }
-  return assembleSet(dir, objects, options);
+  return { dir, objects };
 }
 
 /** The last step of every input (directory, Kustomize, Helm, stdin): default the namespace, then validate the whole set. */

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { loadHelmChart } from './helm.ts';
 import { kustomizationFile, loadKustomize } from './kustomize.ts';
-import { assembleSet, loadManifestDir, parseManifestText } from './load.ts';
-import type { ManifestSet } from './types.ts';
+import { assembleSet, parseManifestText, readYamlDir } from './load.ts';
+import type { LoadedObject, ManifestSet } from './types.ts';
 
 export type SourceKind = 'yaml' | 'kustomize' | 'helm' | 'stdin';
 
@@ -15,6 +15,8 @@ export interface SourceOptions {
   values?: string[];
   /** Helm release name. */
   release?: string;
+  /** A directory of declarations (spec/) kept beside a rendered set: loaded with it (`pci-harness init --out`). */
+  spec?: string;
   /** Reads standard input for `-` (injectable for tests). */
   readStdin?: () => string;
   env?: NodeJS.ProcessEnv;
@@ -48,27 +50,35 @@ export function loadManifests(arg: string, opts: SourceOptions = {}): { set: Man
     });
   }
   const ns = opts.namespace !== undefined ? { namespace: opts.namespace } : {};
+  const { dir, objects } = readSource(arg, kind, opts, env);
+  // Declarations beside the set: never namespaced, so --namespace does not touch them; reported relative to the set.
+  const spec = opts.spec !== undefined ? readYamlDir(opts.spec, dir).objects : [];
+  return { set: assembleSet(dir, [...objects, ...spec], ns), kind };
+}
+
+function readSource(arg: string, kind: SourceKind, opts: SourceOptions, env: NodeJS.ProcessEnv): { dir: string; objects: LoadedObject[] } {
+  const ns = opts.namespace !== undefined ? { namespace: opts.namespace } : {};
   switch (kind) {
     case 'yaml':
-      return { set: loadManifestDir(arg, ns), kind };
+      return readYamlDir(arg);
     case 'kustomize':
-      return { set: nonEmpty(assembleSet(resolve(arg), loadKustomize(arg, env), ns), arg), kind };
+      return { dir: resolve(arg), objects: nonEmpty(loadKustomize(arg, env), arg) };
     case 'helm':
       for (const v of opts.values ?? []) if (!existsSync(v)) throw new InputError(`values file not found: ${v}`, { hint: 'pass --values FILE with an existing file' });
       return {
-        set: nonEmpty(assembleSet(resolve(arg), loadHelmChart(arg, { ...ns, ...(opts.values ? { values: opts.values } : {}), ...(opts.release ? { release: opts.release } : {}) }, env), ns), arg),
-        kind,
+        dir: resolve(arg),
+        objects: nonEmpty(loadHelmChart(arg, { ...ns, ...(opts.values ? { values: opts.values } : {}), ...(opts.release ? { release: opts.release } : {}) }, env), arg),
       };
     case 'stdin': {
       const text = (opts.readStdin ?? (() => readFileSync(0, 'utf8')))();
       const objects = parseManifestText(text, STDIN_FILE);
       if (objects.length === 0) throw new InputError('no YAML documents on standard input', { hint: 'pipe a manifest stream in, e.g. `kubectl kustomize DIR | pci-harness check --manifests -`' });
-      return { set: assembleSet(process.cwd(), objects, ns), kind };
+      return { dir: process.cwd(), objects };
     }
   }
 }
 
-function nonEmpty(set: ManifestSet, arg: string): ManifestSet {
-  if (set.objects.length === 0) throw new InputError(`${arg} renders no objects`, { hint: 'check the kustomization resources or the chart templates and values' });
-  return set;
+function nonEmpty(objects: LoadedObject[], arg: string): LoadedObject[] {
+  if (objects.length === 0) throw new InputError(`${arg} renders no objects`, { hint: 'check the kustomization resources or the chart templates and values' });
+  return objects;
 }

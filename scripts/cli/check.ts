@@ -13,7 +13,7 @@ import { renderText } from '../../harness/report/text.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
 import { DEFAULT_MANIFESTS, VERSION } from './paths.ts';
 
-export const CHECK_USAGE = `Usage: pci-harness check [--manifests DIR|-] [--namespace NS] [--values FILE]... [--release NAME]
+export const CHECK_USAGE = `Usage: pci-harness check [--manifests DIR|-] [--namespace NS] [--values FILE]... [--release NAME] [--spec DIR]
                          [--format text|json|junit|sarif] [--output FILE]
                          [--kyverno-cli PATH] [--skip-kyverno] [--verbose] [--timings]
 
@@ -25,6 +25,8 @@ Proves every PCI DSS v4.0 control of the manifest set offline (no cluster).
   --namespace NS    namespace for namespaced objects that name none (as \`kubectl apply -n NS\`)
   --values FILE     Helm values file (repeatable, later files win); a chart only
   --release NAME    Helm release name (default: the chart directory's name)
+  --spec DIR        declarations (pci-harness.dev/v1alpha1) kept outside the set, e.g. what
+                    \`pci-harness init --out DIR\` wrote for a Kustomize, Helm or stdin set
   --format F        text (default), json, junit or sarif
   --output FILE     write the report to FILE instead of stdout
   --kyverno-cli P   Kyverno CLI binary (default: $PCI_HARNESS_KYVERNO, the image-build cache, PATH)
@@ -43,6 +45,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
       namespace: { type: 'string' },
       values: { type: 'string', multiple: true },
       release: { type: 'string' },
+      spec: { type: 'string' },
       format: { type: 'string', default: 'text' },
       output: { type: 'string' },
       'kyverno-cli': { type: 'string' },
@@ -67,6 +70,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
     ...(values.values ? { values: values.values } : {}),
     ...(values.release !== undefined ? { release: values.release } : {}),
+    ...(values.spec !== undefined ? { spec: values.spec } : {}),
   });
   const loadMs = performance.now() - loadStart;
   const run = await runAnalyzers(set, defaultAnalyzers(), {

@@ -8,6 +8,7 @@ Usage: pci-harness <command> [options]
 
 Commands:
   check          prove every control of a manifest set offline (the PR gate)
+  init           draft the declarations (spec/) for your own manifest set, for a person to review
   run            main job: build/reuse images, boot a kind cluster, run the live suites, write the evidence report
                  (--shard i/n: only the i-th of n slices of the live files)
   verify DIR     check an evidence package: its signature and every file (names what changed)
@@ -28,6 +29,7 @@ type Command = (argv: string[]) => Promise<number>;
 // Commands load lazily: `check` must not pay for the Kubernetes client's start-up.
 export const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./check.ts')).checkCommand,
+  init: async () => (await import('./init.ts')).initCommand,
   run: async () => (await import('./run.ts')).runCommand,
   images: async () => (await import('./images.ts')).imagesCommand,
   verify: async () => (await import('./keys.ts')).verifyCommand,
