@@ -405,7 +405,7 @@ describe('mutants the apiserver rejects (suites/offline/mutants/network.ts MUTAN
 
 // The fast engine (classes, cached peers, bitsets, per-group memo) against the naive reference
 // (network/reference.test-helper.ts: every cell, rule by rule) on the shipped set and generated clusters.
-describe('fast engine agrees with the naive reference engine', () => {
+describe('network: the fast engine agrees with the naive reference engine', () => {
   const generated = (o: Partial<GenerateOptions>) => setFromTexts(generateLargeSet({ pods: 300, policies: 60, bindings: 0, apps: 30, namespaces: 20, ...o }));
   const cases: Array<[string, () => ReturnType<typeof build>]> = [
     ['the shipped set', () => loadManifestDir(SHIPPED)],
