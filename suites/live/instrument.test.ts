@@ -16,13 +16,19 @@ import { sharedCluster } from './support/shared.ts';
  * broken probe or a broken DNS makes results INCONCLUSIVE — exit 3 — never
  * "blocked", never a pass. This is how a suite would otherwise pass on a
  * cluster where nothing works.
+ *
+ * The instrument stands outside the CDE, at the ingress controller, probing
+ * into it. Inside, neither case could be set up, and rightly: the broken
+ * probe is a local unsigned build, which the allowed-registry and
+ * verifyImages rules refuse (6.3.2); with DNS down Kyverno cannot reach the
+ * registry to verify a signature, so no new CDE pod is admitted (fail closed).
  */
 const probeSteps = scenario({
   id: 'instrument.self-test',
-  narrative: 'the payment-api path, probed with a broken instrument',
-  from: adversary.compromised('cde-frontend/payment-api'),
+  narrative: 'the ingress → payment-api path, probed with a broken instrument',
+  from: adversary.compromised('ingress/ingress-controller'),
   steps: (s) => [
-    s.connect(target.service('cde-processing/card-processor', 9443)).expect('allowed'),
+    s.connect(target.service('cde-frontend/payment-api', 8443)).expect('allowed'),
     s.connect(target.service('cde-storage/datastore', 5432)).expect('blocked'),
     s.connect(target.dns('UDP')).expect('allowed'),
   ],
@@ -39,9 +45,9 @@ async function buildBrokenProbe(cluster: Cluster): Promise<void> {
     await run('docker', ['build', '-q', '-t', BROKEN, dir]);
     const tar = join(dir, 'broken.tar');
     await run('docker', ['save', '-o', tar, BROKEN]);
-    // Only the CDE node runs the compromised payment-api position: load it there alone.
+    // The ingress controller's position runs outside the CDE nodes: load it there.
     const cde = (await cluster.kubectl(['get', 'nodes', '-l', 'pci-scope=in-scope', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.trim().split(/\s+/);
-    for (const node of (await nodeNamesOf(cluster.name)).filter((n) => cde.includes(n))) {
+    for (const node of (await nodeNamesOf(cluster.name)).filter((n) => !cde.includes(n))) {
       await run('docker', ['exec', '-i', node, 'ctr', '--namespace=k8s.io', 'images', 'import', '--snapshotter=overlayfs', '-'], { inputFile: tar });
     }
   } finally {
@@ -62,7 +68,7 @@ describe.skipIf(Boolean(process.env.PCI_EVIDENCE_DIR))('a broken instrument is i
   it('a probe image whose agent crashes: every step inconclusive, none blocked, run exit 3', async () => {
     const cluster = sharedCluster();
     await buildBrokenProbe(cluster);
-    const broken: Cluster = { ...cluster, images: { ...cluster.images, probeImage: BROKEN } };
+    const broken: Cluster = { ...cluster, images: { ...cluster.images, probeImage: BROKEN, cdeProbeImage: BROKEN } };
     const r = await runScenario(await scenarioContext(broken), probeSteps);
     try {
       expect(r.results.map((x) => [x.status, x.observed])).toEqual(r.results.map(() => ['inconclusive', 'check-failed']));
