@@ -70,6 +70,13 @@ describe('Kustomize input', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('an object the harness cannot model is bad input at the source file that holds it, not at the render', async () => {
+    const r = await cli(['check', '--manifests', join(BYO, 'kustomize', 'overlays', 'unknown-kind'), '--skip-kyverno']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^pci-harness check: widget\.yaml:2: unknown kind Widget \(apiVersion example\.com\/v1\) \(in the output of kustomize build of .*unknown-kind\)/);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
+
   it('a base without namespaces fails on the first namespaced object, naming its file and --namespace', async () => {
     const r = await cli(['check', '--manifests', join(BYO, 'kustomize', 'base'), '--skip-kyverno']);
     expect(r.code).toBe(2);
