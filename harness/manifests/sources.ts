@@ -52,7 +52,7 @@ export function loadManifests(arg: string, opts: SourceOptions = {}): { set: Man
   const ns = opts.namespace !== undefined ? { namespace: opts.namespace } : {};
   const { dir, objects } = readSource(arg, kind, opts, env);
   // Declarations beside the set: never namespaced, so --namespace does not touch them; reported relative to the set.
-  const spec = opts.spec !== undefined ? readYamlDir(opts.spec, dir).objects : [];
+  const spec = opts.spec !== undefined ? readSpecDir(opts.spec, dir) : [];
   return { set: assembleSet(dir, [...objects, ...spec], ns), kind };
 }
 
@@ -75,6 +75,15 @@ function readSource(arg: string, kind: SourceKind, opts: SourceOptions, env: Nod
       if (objects.length === 0) throw new InputError('no YAML documents on standard input', { hint: 'pipe a manifest stream in, e.g. `kubectl kustomize DIR | pci-harness check --manifests -`' });
       return { dir: process.cwd(), objects };
     }
+  }
+}
+
+function readSpecDir(specDir: string, setDir: string): LoadedObject[] {
+  try {
+    return readYamlDir(specDir, setDir).objects;
+  } catch (e) {
+    if (e instanceof InputError && !e.file) throw new InputError(`--spec: ${e.message}`, { hint: 'pass --spec DIR with the declarations, e.g. what `pci-harness init --out DIR` wrote' });
+    throw e;
   }
 }
 
