@@ -23,8 +23,8 @@ if (!['network', 'all', 'none'].includes(values.x10)) {
 const one = join(REPO_ROOT, 'scripts', 'bench', 'one.ts');
 
 interface Figure { area: string; loadMs: number; loadCpuMs: number; medianMs: number; medianCpuMs: number; firstMs: number; peakRssMb: number; rssAfterLoadMb: number; objects: number; results: number }
-async function measure(set: string, area: string, runs = values.runs): Promise<Figure> {
-  const r = await execa(process.execPath, [one, set, area, runs], { cwd: REPO_ROOT });
+async function measure(set: string, area: string, runs = values.runs, env: Record<string, string> = {}): Promise<Figure> {
+  const r = await execa(process.execPath, [one, set, area, runs], { cwd: REPO_ROOT, env });
   return JSON.parse(r.stdout) as Figure;
 }
 
@@ -60,6 +60,9 @@ rows.push([
   `${largeLoad.objects} objects`,
   ...x10Cells(x10Load, x10Load?.loadMs ?? 0, x10Load?.loadCpuMs ?? 0, `${x10Load?.objects} objects`),
 ]);
+// The same 50k parse on one thread, side by side (sets of 8 MB or more parse on every core: harness/manifests/parse-parallel.ts).
+const x10LoadSequential = x10Areas.length ? await measure('x10', 'load', '1', { PCI_HARNESS_YAML_THREADS: '1' }) : undefined;
+if (x10LoadSequential) rows.push(['(load+parse, one thread)', '', '', '', '', '', ...x10Cells(x10LoadSequential, x10LoadSequential.loadMs, x10LoadSequential.loadCpuMs, `${x10LoadSequential.objects} objects`)]);
 let totalFirst = shippedLoad.loadMs;
 for (const area of areas) {
   const s = await measure('shipped', area);

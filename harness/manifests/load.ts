@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
+import { lineOfPath, parseDocuments, type ParsedDoc } from './parse-docs.ts';
+import { PARALLEL_MIN_BYTES, parseFilesInParallel } from './parse-parallel.ts';
 import { InputError } from '../errors.ts';
 import {
   BUILTIN_NAMESPACES,
@@ -43,41 +44,17 @@ function looksBinary(buf: Buffer): boolean {
 
 /** Parse one file's text into loaded objects. Exported for the fuzz test and for in-memory sets. */
 export function parseManifestText(text: string, file: string): LoadedObject[] {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (!Array.isArray(docs)) {
-    // An empty stream parses to an EmptyStream: no documents.
-    return [];
-  }
-  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
+  const { docs, lineAt } = parseDocuments(text, file, { keepDocuments: true });
+  return toLoaded(docs, file, (p) => (path) => lineOfPath(p.doc!, lineAt, path, p.docLine));
+}
+
+/** Parsed documents → loaded objects (empty documents dropped), with how each answers lineOf. */
+export function toLoaded(docs: readonly ParsedDoc[], file: string, lineOf: (p: ParsedDoc) => LoadedObject['lineOf']): LoadedObject[] {
   const out: LoadedObject[] = [];
-  docs.forEach((doc: Document.Parsed, index) => {
-    const err = doc.errors[0];
-    if (err) {
-      throw new InputError(`malformed YAML: ${err.message.split('\n')[0]}`, {
-        file,
-        line: lineAt(err.pos[0]),
-        hint: 'fix the YAML syntax (indentation, quoting, duplicate keys)',
-      });
-    }
-    const docLine = doc.contents && isNode(doc.contents) && doc.contents.range ? lineAt(doc.contents.range[0]) : 1;
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      throw new InputError(`YAML cannot be converted to data: ${(e as Error).message.split('\n')[0]}`, { file, line: docLine });
-    }
-    if (value === null || value === undefined) return; // empty document (e.g. a trailing ---)
-    const object = asObject(value, file, docLine);
-    const lineOf = (path: (string | number)[]): number => {
-      for (let n = path.length; n > 0; n--) {
-        const node = doc.getIn(path.slice(0, n), true);
-        if (isNode(node) && node.range) return lineAt(node.range[0]);
-      }
-      return docLine;
-    };
-    out.push({ object, source: { file, line: docLine, doc: index }, lineOf });
-  });
+  for (const p of docs) {
+    if (p.value === null || p.value === undefined) continue; // empty document (e.g. a trailing ---)
+    out.push({ object: asObject(p.value, file, p.docLine), source: { file, line: p.docLine, doc: p.index }, lineOf: lineOf(p) });
+  }
   return out;
 }
 
@@ -168,14 +145,22 @@ export function readYamlDir(dirArg: string, relativeTo?: string): { dir: string;
     throw new InputError(`manifest directory not found: ${dirArg}`, { hint: 'pass --manifests DIR with an existing directory' });
   }
   if (!isDir) throw new InputError(`not a directory: ${dirArg}`, { hint: 'pass --manifests DIR with a directory of YAML files' });
+  const files = yamlFiles(dir).map((path) => ({ file: relative(relativeTo ?? dir, path), buf: readFileSync(path) }));
+  const bytes = files.reduce((n, f) => n + f.buf.length, 0);
   const objects: LoadedObject[] = [];
-  for (const path of yamlFiles(dir)) {
-    const file = relative(relativeTo ?? dir, path);
-    const buf = readFileSync(path);
-    if (looksBinary(buf)) {
-      throw new InputError('binary file (not UTF-8 YAML)', { file, line: 1, hint: 'remove it from the manifest directory' });
+  // PCI_HARNESS_YAML_THREADS: 1 = always sequential, N = N parser threads (default: one per core, at most 8).
+  const threads = Number(process.env.PCI_HARNESS_YAML_THREADS ?? 0);
+  if (bytes >= PARALLEL_MIN_BYTES && threads !== 1 && !files.some((f) => looksBinary(f.buf))) {
+    // A platform-sized set: the YAML parse on every core (same parser, same results).
+    const parsed = parseFilesInParallel(files.map((f) => ({ file: f.file, text: f.buf.toString('utf8') })), threads > 1 ? { workers: threads } : {});
+    for (const pf of parsed) objects.push(...toLoaded(pf.docs, pf.file, pf.lineOf));
+  } else {
+    for (const { file, buf } of files) {
+      if (looksBinary(buf)) {
+        throw new InputError('binary file (not UTF-8 YAML)', { file, line: 1, hint: 'remove it from the manifest directory' });
+      }
+      objects.push(...parseManifestText(buf.toString('utf8'), file));
     }
-    objects.push(...parseManifestText(buf.toString('utf8'), file));
   }
   if (objects.length === 0) {
     throw new InputError(`no YAML documents under ${dirArg}`, { hint: 'point --manifests at the PCI manifest set' });
