@@ -51,6 +51,10 @@ export async function clientCertIdentity(cluster: Cluster, user: string, groups:
   try {
     const key = join(dir, 'key.pem');
     const csr = join(dir, 'csr.pem');
+    // A missing openssl is the environment's, not the control's: say what to install.
+    await run('openssl', ['version']).catch(() => {
+      throw new Error('openssl is needed to request the client certificate (apt-get install openssl)');
+    });
     await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', certificateSubject(user, groups)]);
     const request = {
       apiVersion: 'certificates.k8s.io/v1',

@@ -6,6 +6,17 @@ const deployerRole = (docs: Doc[], ns = 'cde-processing') => find(docs, 'Role', 
 /** More rbac weakenings (see ../mutants.ts for the rules every mutant follows). */
 export const MUTANTS_RBAC: Mutant[] = [
   {
+    id: 'spec-access-table-draft',
+    description: 'the access table goes back to an unreviewed draft (what pci-harness init generated from the RBAC the set has): least privilege is proven against itself',
+    requirement: '12.5.2',
+    check: 'spec.reviewed',
+    file: 'spec/access.yaml',
+    mutate: (docs) => {
+      find(docs, 'AccessTable', 'cde-access').metadata.annotations['pci-harness.dev/review'] = 'draft';
+      return docs;
+    },
+  },
+  {
     id: 'rbac-deployer-rolebindings',
     description: 'the CD pipeline may create RoleBindings: a compromised pipeline binds itself (or anyone) to any Role in the CDE',
     requirement: '7.2.2',
