@@ -17,6 +17,7 @@ import { compareRules, describeMismatch, identityOf, type RulesReviewStatus } fr
 import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { recordLiveResults } from '../../../harness/scenario/sink.ts';
 import type { ScopeDeclarationSpec } from '../../../harness/spec/types.ts';
+import { assessorRows, type AssessorEnv } from '../support/assessor-rows.ts';
 import { explain } from '../support/scenario.ts';
 import { sharedCluster } from '../support/shared.ts';
 
@@ -422,11 +423,43 @@ const deployerDebug = deployerGrantMutant('deployer-debug', { apiGroups: [''], r
   return { green: o.layer === 'rbac', detail: `the pipeline's kubectl debug --profile=sysadmin: ${o.verdict === 'admitted' ? 'ADDED A PRIVILEGED CONTAINER' : `${o.verdict} by ${o.layer}`}${o.layer === 'psa' ? ' (RBAC let it through; PSA caught it)' : ''}` };
 });
 
-const MUTANTS = [rbacSecrets, rbacExec, cdeTaint, psaDowngrade, kyvernoAudit, registryWidened, nodeIsolationAudit, deployerRoleBindings, deployerDebug];
+// --- mutants 10-12: the assessor's rows see the same weakenings ---------------------------------------
+// The rows below read no sentinel Secret; the name is there because the rows' environment has one.
+const assessorEnv = { sentinel: { name: `guard-mutants-no-sentinel-${nonce}`, value: '' } } as AssessorEnv;
+const { table, failures } = assessorRows(assessorEnv);
+const ROWS = new Map([...table, ...failures].map((r) => [r.id, r]));
+
+/** The same weakening, judged by the assessor's rows instead: green while every named row passes. */
+function seenByAssessor(m: GuardMutant, rowIds: string[]): GuardMutant {
+  const rows = rowIds.map((id) => {
+    const r = ROWS.get(id);
+    if (!r) throw new Error(`no assessor row ${id}`);
+    return r;
+  });
+  return {
+    ...m,
+    id: `${m.id}+assessor`,
+    description: `${m.description}, as the assessor's rows ${rowIds.join(', ')} see it`,
+    async probe() {
+      const seen = await Promise.all(rows.map(async (r) => ({ id: r.id, e: await r.run() })));
+      return { green: seen.every((x) => x.e.verdict === 'pass'), detail: seen.map((x) => `${x.id}: ${x.e.verdict} — ${x.e.reason}`).join('; ') };
+    },
+  };
+}
+
+const ASSESSOR_MUTANTS = [
+  seenByAssessor(psaDowngrade, ['table-2.2.1-psa-labels']),
+  seenByAssessor(kyvernoAudit, ['table-2.2.6-kyverno-enforcing', 'failure-2-kyverno-enforcing']),
+  seenByAssessor(rbacSecrets, ['failure-5-secret-grants-by-subject']),
+];
+
+const MUTANTS = [rbacSecrets, rbacExec, cdeTaint, psaDowngrade, kyvernoAudit, registryWidened, nodeIsolationAudit, deployerRoleBindings, deployerDebug, ...ASSESSOR_MUTANTS];
 
 beforeAll(async () => {
   cluster = sharedCluster();
   audit = new AuditLogReader(cluster.workDir ? join(cluster.workDir, 'audit') : '');
+  assessorEnv.cluster = cluster;
+  assessorEnv.audit = audit;
   pipeline = await clientCertIdentity(cluster, `ci-pipeline-mutant-${nonce}`, [DEPLOYER_GROUP]);
   tenant = await tenantIdentity(cluster, `tenant-mutant-${nonce}`, ['default']);
   const nodes = JSON.parse((await cluster.kubectl(['get', 'nodes', '-o', 'json'])).stdout) as { items: Array<{ metadata: { name: string; labels?: Record<string, string> } }> };
