@@ -1,10 +1,13 @@
 import { join } from 'node:path';
 import { decodeAuditPolicy, evaluateAuditPolicy, type AuditDecision, type AuditPolicy } from '../analyzers/audit/policy.ts';
-import { accessTables } from '../analyzers/rbac/scope.ts';
+import { effectivePermissions } from '../analyzers/rbac/effective.ts';
+import { accessTables, cdeNamespaces } from '../analyzers/rbac/scope.ts';
 import type { Subject } from '../analyzers/rbac/types.ts';
 import type { ResourceRequest } from '../analyzers/rbac/match.ts';
 import { REPO_ROOT } from '../cluster/paths.ts';
-import { insiderModel, predictAllows, type Identity } from './rbac-live.ts';
+import { loadManifestDir } from '../manifests/load.ts';
+import type { ManifestSet } from '../manifests/types.ts';
+import { predictAllows, type Identity } from './rbac-live.ts';
 
 /**
  * The compromised CI pipeline's model: who it is (the access table's
@@ -34,8 +37,10 @@ export interface AuditRequestOf {
   name?: string;
 }
 
-export function pipelineModel(user: string, manifestsDir = join(REPO_ROOT, 'manifests')): PipelineModel {
-  const { set, eff, cde } = insiderModel(manifestsDir);
+/** `set`: the loaded manifests when the caller has them already (one parse per file). */
+export function pipelineModel(user: string, set: ManifestSet = loadManifestDir(join(REPO_ROOT, 'manifests'))): PipelineModel {
+  const eff = effectivePermissions(set);
+  const cde = [...cdeNamespaces(set)].sort();
   const subject: Subject = { kind: 'Group', name: DEPLOYER_GROUP };
   const declared = accessTables(set).some((t) => (t.spec.subjects ?? []).some((s) => s.subject.kind === 'Group' && s.subject.name === DEPLOYER_GROUP));
   const policyDoc = set.objects.find((o) => o.object.apiVersion === 'audit.k8s.io/v1' && o.object.kind === 'Policy');

@@ -136,7 +136,7 @@ export function readAdmission(exitCode: number, text: string): AdmissionObservat
     const rules: string[] = [];
     let policy = '';
     for (const line of text.split('\n')) {
-      const p = /^([a-z0-9][a-z0-9-]*):\s*$/.exec(line.trim() === line ? line : '');
+      const p = /^([a-z0-9][a-z0-9-]*):$/.exec(line);
       if (p) {
         policy = p[1]!;
         continue;

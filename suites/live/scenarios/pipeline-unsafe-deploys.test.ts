@@ -57,7 +57,7 @@ const psaLabels = Object.fromEntries(Object.entries(cdeLabels).filter(([k]) => k
 const scopeLabels = Object.fromEntries(Object.entries(cdeLabels).filter(([k]) => !k.startsWith('pod-security.kubernetes.io/')));
 // The admission guards only: verifyImages needs a registry (signed-images.test.ts proves it) and matches none of these images.
 const policies = set.objects.filter((o) => isKyvernoPolicy(o) && ['cde-pod-security-requirements', 'cde-node-isolation'].includes(o.object.metadata.name));
-const model = pipelineModel(USER);
+const model = pipelineModel(USER, set);
 
 type Where = 'psa-only' | 'kyverno-only' | 'cde';
 interface Attempt {
