@@ -28,6 +28,7 @@ import { runBatch, type CliRun } from './kyverno/cli-run.ts';
 import { evaluate } from './kyverno/evaluate.ts';
 import { failureActionResults } from './kyverno/failure-action.ts';
 import { DEFAULT_FIXTURE_DIR, loadFixtures } from './kyverno/fixtures.ts';
+import { placeFixtures, placementInputOf } from './kyverno/placement.ts';
 import { isKyvernoPolicy, rulesOf } from './kyverno/policy.ts';
 import { verifyCoverageResults } from './kyverno/verify-coverage.ts';
 import { inScopeNamespaces } from './workloads.ts';
@@ -149,7 +150,10 @@ export async function runKyverno(set: ManifestSet, options: CheckOptions, extra:
     return [...results, ...notRun(policies, 'fail', `${KYVERNO_MISSING_HINT} (looked at: ${located.missing.join('; ')})`)];
   }
   const cli = located.found.path;
-  const fixtures = [...loadFixtures(extra.fixtureDir ?? DEFAULT_FIXTURE_DIR), ...workloadFixtures(set)];
+  // On a set without the shipped namespaces the fixtures are moved onto the set's own (kyverno/placement.ts).
+  const placement = placeFixtures(loadFixtures(extra.fixtureDir ?? DEFAULT_FIXTURE_DIR), placementInputOf(set));
+  if ('error' in placement) return [...results, ...notRun(policies, 'fail', placement.error)];
+  const fixtures = [...placement.fixtures, ...workloadFixtures(set)];
   const namespaces = set.objects.filter((o) => o.object.kind === 'Namespace' && o.object.apiVersion === 'v1');
   const run = await runBatch({ cli, policies: withoutVerifyImages(policies), namespaces, fixtures: fixtures.map((f) => f.object) });
   extra.onRun?.({ cli, version: await kyvernoVersion(cli).catch(() => 'unknown'), durationMs: run.durationMs });

@@ -26,7 +26,7 @@ import { cli, REPO, SHIPPED, STACK_FRAME } from './cli.ts';
 const SPEC_FILES = ['access.yaml', 'audit-expectations.yaml', 'flows.yaml', 'scope.yaml'];
 
 async function failures(arg: string, opts: SourceOptions = {}): Promise<CheckResult[]> {
-  const { results } = await runAnalyzers(loadManifests(arg, opts).set, defaultAnalyzers(), { skipKyverno: true });
+  const { results } = await runAnalyzers(loadManifests(arg, opts).set, defaultAnalyzers(), {});
   return results.filter((r) => r.status === 'fail');
 }
 const edit = (file: string, f: (text: string) => string) => writeFileSync(file, f(readFileSync(file, 'utf8')));

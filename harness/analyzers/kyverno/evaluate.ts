@@ -7,6 +7,7 @@ import { at, type CheckResult } from '../../check/types.ts';
 import type { K8sObject, LoadedObject } from '../../manifests/types.ts';
 import type { CliRun, RuleResult } from './cli-run.ts';
 import { AUTOGEN_KINDS, fixtureId, reportedRuleName, type Fixture } from './fixtures.ts';
+import { placementText, type PlacedFixture } from './placement.ts';
 import { isBoundaryRule, ruleIndex, ruleLine, sitesNamed, type RuleSite } from './policy.ts';
 
 type Result = Omit<CheckResult, 'object' | 'file' | 'line'>;
@@ -35,11 +36,26 @@ function siteOf(index: ReturnType<typeof ruleIndex>, r: RuleResult): RuleSite | 
   return index.get(r.policy)?.get(baseRuleName(r.rule));
 }
 
-function label(f: Fixture): string {
-  return `fixture ${fixtureId(f.object)} (${f.file}: ${f.description})`;
+function label(f: PlacedFixture): string {
+  const placed = placementText(f);
+  return `fixture ${fixtureId(f.object)} (${f.file}: ${f.description}${placed ? `; ${placed}` : ''})`;
 }
 
-export function evaluate(run: CliRun, fixtures: Fixture[], policies: LoadedObject[]): CheckResult[] {
+/** " (placed in namespace X (from Y))" after a pass message; empty on the shipped set. */
+function placedNote(f: PlacedFixture): string {
+  const placed = placementText(f);
+  return placed ? ` (${placed})` : '';
+}
+
+/**
+ * A placed fixture (the set is not the shipped one) may name a rule the set
+ * calls differently: then any rule of the set may decide it.
+ */
+function ruleUnknownToSet(f: PlacedFixture, index: ReturnType<typeof ruleIndex>): boolean {
+  return !!f.placement && !!f.rule && sitesNamed(index, f.rule).length === 0;
+}
+
+export function evaluate(run: CliRun, fixtures: PlacedFixture[], policies: LoadedObject[]): CheckResult[] {
   const index = ruleIndex(policies);
   const byResource = new Map<string, RuleResult[]>();
   for (const r of run.results) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r]);
@@ -70,19 +86,22 @@ export function evaluate(run: CliRun, fixtures: Fixture[], policies: LoadedObjec
       for (const r of denied) out.push(blame(r, `rule ${r.policy}/${r.rule} wrongly denies ${label(f)}: ${r.message}`));
       // A boundary rule passing a resource proves nothing about the CDE policies; it counts only for a
       // fixture that names it (pci-harness.dev/rule), i.e. one written to show the boundary is not blanket.
-      const evaluated = results.filter((x) => x.result === 'pass' && (!isBoundary(x) || baseRuleName(x.rule) === f.rule));
+      const anyBoundary = ruleUnknownToSet(f, index);
+      const evaluated = results.filter((x) => x.result === 'pass' && (!isBoundary(x) || baseRuleName(x.rule) === f.rule || anyBoundary));
       if (denied.length === 0 && evaluated.length === 0 && !results.some((x) => x.result === 'error')) {
         out.push(atFixture(f, { ...base, status: 'fail', message: `no Kyverno rule evaluated ${label(f)}: the policies do not select it (check the namespace's scope label and the rules' match blocks)` }));
       } else if (denied.length === 0 && !results.some((x) => x.result === 'error')) {
-        out.push(atFixture(f, { ...base, status: 'pass', message: `admitted by all ${evaluated.length} applicable rule(s): ${f.description}` }));
+        out.push(atFixture(f, { ...base, status: 'pass', message: `admitted by all ${evaluated.length} applicable rule(s): ${f.description}${placedNote(f)}` }));
       }
     } else if (f.expect === 'deny') {
       const want = reportedRuleName(f.rule!, f.object.kind);
       const sites = sitesNamed(index, f.rule!);
       const hits = results.filter((x) => x.rule === want);
       const fail = hits.find((x) => x.result === 'fail');
-      if (fail) {
-        out.push(atRule(siteOf(index, fail) ?? sites[0]!, { ...base, status: 'pass', message: `${fail.policy}/${fail.rule} denies ${fixtureId(f.object)}: ${f.description}` }));
+      if (!fail && ruleUnknownToSet(f, index)) {
+        out.push(...deniedByAnyRule(f, base, results, index));
+      } else if (fail) {
+        out.push(atRule(siteOf(index, fail) ?? sites[0]!, { ...base, status: 'pass', message: `${fail.policy}/${fail.rule} denies ${fixtureId(f.object)}: ${f.description}${placedNote(f)}` }));
       } else if (sites.length === 0) {
         out.push(atFixture(f, { ...base, status: 'fail', message: `no rule named ${f.rule} in the set's Kyverno policies, so nothing denies ${label(f)}; add the rule (or fix the fixture's pci-harness.dev/rule)` }));
       } else if (!hits.some((x) => x.result === 'error')) {
@@ -99,7 +118,7 @@ export function evaluate(run: CliRun, fixtures: Fixture[], policies: LoadedObjec
       for (const r of applied) out.push(blame(r, `rule ${r.policy}/${r.rule} applies to out-of-scope ${label(f)} (result ${r.result}); scope it with the pci-scope label selector`));
       for (const g of gen) out.push(atFixture(f, { ...base, status: 'fail', message: `a ${g.kind} ${g.metadata.name} was generated for out-of-scope ${label(f)}` }));
       if (applied.length === 0 && gen.length === 0 && !results.some((x) => x.result === 'error')) {
-        out.push(atFixture(f, { ...base, status: 'pass', message: `not affected by the CDE policies: ${f.description}` }));
+        out.push(atFixture(f, { ...base, status: 'pass', message: `not affected by the CDE policies: ${f.description}${placedNote(f)}` }));
       }
     } else {
       out.push(...generateResults(f, base, results, run.generated, index));
@@ -114,6 +133,26 @@ export function evaluate(run: CliRun, fixtures: Fixture[], policies: LoadedObjec
     out.push(site ? atRule(site, r) : atFixture(e.fixture, r));
   }
   return out;
+}
+
+/** A placed deny case whose named rule the set does not have: it passes when any rule of the set denies it. */
+function deniedByAnyRule(f: PlacedFixture, base: Pick<Result, 'check' | 'requirement'>, results: RuleResult[], index: ReturnType<typeof ruleIndex>): CheckResult[] {
+  const fails = results.filter((x) => x.result === 'fail');
+  const where = placementText(f);
+  if (fails.length === 0) {
+    const got = results.length ? `results: ${[...new Set(results.map((x) => `${x.policy}/${x.rule} ${x.result}`))].join(', ')}` : 'no rule of the set evaluated it';
+    return [
+      atFixture(f, {
+        ...base,
+        status: 'fail',
+        message: `nothing in the set denies ${label(f)} (${got}); the set has no rule named ${f.rule} and no other rule fails it: add a rule that denies it`,
+      }),
+    ];
+  }
+  const r = fails[0]!;
+  const site = siteOf(index, r);
+  const res: Result = { ...base, status: 'pass', message: `${r.policy}/${r.rule} denies ${fixtureId(f.object)} (the fixture names ${f.rule}, which the set does not have; ${where}): ${f.description}` };
+  return [site ? atRule(site, res) : atFixture(f, res)];
 }
 
 function generatedFor(generated: K8sObject[], ns: K8sObject): K8sObject[] {
