@@ -16,7 +16,8 @@ import type { Cluster, ClusterLayout, ClusterProvider } from './provider.ts';
 import { assertNoPulls } from './pulls.ts';
 import { signedImagePlan, withPublicKey, setVerifiesRegistry } from '../registry/names.ts';
 import { setUpSigning, type SigningSetup } from '../registry/setup.ts';
-import { waitAdmissionServing, waitClusterPoliciesReady, waitNamespaceRollouts, waitNodesReady, waitRollout, waitValidatingWebhook } from './readiness.ts';
+import { waitAdmissionServing, waitClusterPoliciesReady, waitNamespaceRollouts, waitRollout, waitValidatingWebhook } from './readiness.ts';
+import { cniOf, cniSteps, imagesForLayout, isPciLayout } from './cni/index.ts';
 
 export interface BootOptions {
   /** kind config under manifests/kind/ (default pci-calico). */
@@ -25,7 +26,7 @@ export interface BootOptions {
   images?: ImageMode | 'auto' | ImageSource;
   /** Default pci-<random>. */
   name?: string;
-  /** Apply the PCI set from manifests/cluster (default: true on pci-calico, false on kindnet). */
+  /** Apply the PCI set from manifests/cluster (default: true on pci-calico and pci-cilium, false on kindnet). */
   pciSet?: boolean;
   manifestsDir?: string;
   provider?: ClusterProvider;
@@ -86,31 +87,6 @@ interface BootStep {
 }
 
 type Log = (line: string) => void;
-
-/** The CNI each layout installs. A second CNI (Cilium) is one more entry. */
-const CNI_STEPS: Record<ClusterLayout, (images: ImageSource, log: Log) => BootStep[]> = {
-  'pci-calico': (images, log) => [
-    {
-      name: 'Calico',
-      run: async (c) => {
-        await applyFile(c, images.calicoManifest, { log });
-        await waitRollout(c, 'kube-system', 'daemonset/calico-node');
-        await waitNodesReady(c);
-        await waitNamespaceRollouts(c, 'kube-system');
-      },
-    },
-  ],
-  // kind's own default CNI (or the provider's stand-in for it), installed by the provider at create.
-  kindnet: (images) => [
-    {
-      name: 'kindnet',
-      run: async (c) => {
-        await waitNodesReady(c);
-        if (images.defaultCni === 'kindnetd') await waitRollout(c, 'kube-system', 'daemonset/kindnet');
-      },
-    },
-  ],
-};
 
 function kyvernoStep(images: ImageSource, log: Log): BootStep {
   return {
@@ -210,28 +186,29 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
   // Referenced images missing from the record but present in the local Docker (a partial `images build`
   // rewrote the record): load them too, loudly, rather than let the cluster try to pull.
   const present = chosen.mode === 'local' ? await presentLocally(chosen.notBuilt) : [];
-  const pciSet = opts.pciSet ?? layout === 'pci-calico';
-  const allImages = [...chosen.loadImages, ...present];
-  // Without Calico, Kyverno or the PCI set (the kindnet canary), only the probe and server images run: load just those.
-  const loadImages = layout === 'pci-calico' || pciSet ? allImages : allImages.filter((r) => r === chosen.probeImage || r === chosen.serverImage);
+  const pciSet = opts.pciSet ?? isPciLayout(layout);
+  // The other CNI's images stay off the nodes (and out of this layout's bake): cni/index.ts.
+  const allImages = imagesForLayout(layout, chosen, [...chosen.loadImages, ...present]);
+  // Without a CNI addon, Kyverno or the PCI set (the kindnet canary), only the probe and server images run: load just those.
+  const loadImages = isPciLayout(layout) || pciSet ? allImages : allImages.filter((r) => r === chosen.probeImage || r === chosen.serverImage);
   const pciSetDir = join(manifestsDir, 'cluster');
   // Bad input in the set fails here, before any node exists.
   const plan = pciSet ? planApply(loadManifestDir(pciSetDir).objects.map((o) => o.object)) : [];
-  const signs = layout === 'pci-calico' && setVerifiesRegistry(plan.flatMap((p) => p.objects));
+  const signs = isPciLayout(layout) && setVerifiesRegistry(plan.flatMap((p) => p.objects));
   if (signs) requirePushedRegistryImages(plan, chosen);
   // Pods run the signed registry copies only when this boot pushes and signs them.
   const images = { ...chosen, loadImages, notBuilt: chosen.notBuilt.filter((r) => !present.includes(r)), ...cdeImageRefs(chosen, signs) };
   const provider = opts.provider ?? new KindProvider({ manifestsDir, loadMethod: opts.loadMethod });
   const progress = new Progress(name, opts.log ?? stderrSink);
   const log: Log = (l) => progress.log(l);
-  if (layout === 'pci-calico') requireAddonManifests(images);
+  if (isPciLayout(layout)) requireAddonManifests(images, cniOf(layout) === 'cilium' ? 'cilium' : 'calico');
 
   let signing: SigningSetup | undefined;
   const steps: BootStep[] = [
     { name: 'load images', run: (c) => provider.loadImages(c, images.loadImages, progress) },
     ...(signs ? [signingStep(log, (s) => (signing = s))] : []),
-    ...CNI_STEPS[layout](images, log),
-    ...(layout === 'pci-calico' ? [kyvernoStep(images, log)] : []),
+    ...cniSteps(layout, images, log),
+    ...(isPciLayout(layout) ? [kyvernoStep(images, log)] : []),
     ...pciSetSteps(plan, log, () => signing?.publicKey),
     ...(signs ? [signedRestStep(log, () => signing)] : []),
     ...(images.expectNoPulls ? [{ name: 'assert zero image pulls', run: assertNoPulls }] : []),

@@ -29,6 +29,8 @@ export interface ImageSource {
   kubectlBinary: string;
   /** Calico manifest: file path or URL. */
   calicoManifest: string;
+  /** Cilium manifest (file path; '' when not built, or upstream: the pci-cilium layout is local-only). */
+  ciliumManifest: string;
   /** Kyverno install manifest: file path or URL. */
   kyvernoManifest: string;
   /** The probe and server images as built here (host-side Docker: cosign and outside-world containers, image builds). */
@@ -133,6 +135,7 @@ export function chooseImageSource(
       kindBinary: 'kind',
       kubectlBinary: 'kubectl',
       calicoManifest: UPSTREAM.calicoManifest,
+      ciliumManifest: '',
       kyvernoManifest: UPSTREAM.kyvernoManifest,
       probeImage: PROBE_IMAGE,
       serverImage: SERVER_IMAGE,
@@ -158,12 +161,13 @@ export function chooseImageSource(
   const refOf = (role: string, fallback: string) => record.images.find((i) => i.role === role)?.ref ?? fallback;
   // Addon manifests are only required by layouts that install them (boot checks with requireAddonManifests).
   const calicoManifest = record.files['calico-manifest']?.path ?? '';
+  const ciliumManifest = record.files['cilium-manifest']?.path ?? '';
   const kyvernoManifest = record.files['kyverno-manifest']?.path ?? '';
   const probeImage = refOf('probe', PROBE_IMAGE);
   const serverImage = refOf('server', SERVER_IMAGE);
   const wanted = new Set([
     // Registry references are pushed at boot from the built images, not loaded (boot.ts checks they are ones it pushes).
-    ...referencedImages([...[calicoManifest, kyvernoManifest].filter(Boolean).map((f) => readFileSync(f, 'utf8')), ...setTexts]).filter((r) => !inSigningRegistry(r)),
+    ...referencedImages([...[calicoManifest, ciliumManifest, kyvernoManifest].filter(Boolean).map((f) => readFileSync(f, 'utf8')), ...setTexts]).filter((r) => !inSigningRegistry(r)),
     probeImage,
     serverImage,
   ]);
@@ -177,6 +181,7 @@ export function chooseImageSource(
     kindBinary: record.files.kind?.path ?? (existsSync(join(cacheDir(), 'bin', 'kind')) ? join(cacheDir(), 'bin', 'kind') : need('kind')),
     kubectlBinary: record.files.kubectl?.path ?? 'kubectl',
     calicoManifest,
+    ciliumManifest,
     kyvernoManifest,
     probeImage,
     serverImage,
@@ -186,12 +191,15 @@ export function chooseImageSource(
   };
 }
 
-/** The pci-calico layout installs Calico and Kyverno: their manifests must have been built. */
-export function requireAddonManifests(images: ImageSource): void {
-  for (const [key, value] of [['calico-manifest', images.calicoManifest], ['kyverno-manifest', images.kyvernoManifest]] as const) {
+/** The pci-calico (pci-cilium) layout installs Calico (Cilium) and Kyverno: their manifests must have been built. */
+export function requireAddonManifests(images: ImageSource, cni: 'calico' | 'cilium' = 'calico'): void {
+  const cniManifest = cni === 'cilium' ? (['cilium-manifest', images.ciliumManifest] as const) : (['calico-manifest', images.calicoManifest] as const);
+  for (const [key, value] of [cniManifest, ['kyverno-manifest', images.kyvernoManifest]] as const) {
     if (!value) {
-      throw new InputError(`image record ${recordPath()} has no file "${key}" (needed by the pci-calico layout)`, {
-        hint: 'build the addon images: `pci-harness images build`',
+      throw new InputError(`image record ${recordPath()} has no file "${key}" (needed by the pci-${cni} layout)`, {
+        hint: images.mode === 'upstream' && cni === 'cilium'
+          ? 'the pci-cilium layout runs only on locally built images: `pci-harness images build`, then --images local'
+          : 'build the addon images: `pci-harness images build`',
       });
     }
   }

@@ -14,7 +14,8 @@ import type { RunOptions, RunResult } from './exec.ts';
 export const CLUSTER_PREFIX = 'pci-';
 
 /** Which kind config under manifests/kind/ the cluster uses. */
-export type ClusterLayout = 'pci-calico' | 'kindnet';
+/** pci-calico and pci-cilium: the PCI cluster with either NetworkPolicy engine (harness/cluster/cni/); kindnet: the "not enforced" canary. */
+export type ClusterLayout = 'pci-calico' | 'pci-cilium' | 'kindnet';
 
 export interface ClusterSpec {
   /** Must start with `pci-`. */

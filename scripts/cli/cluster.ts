@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../../harness/errors.ts';
 import { EXIT } from './exit-codes.ts';
 
-const UP_USAGE = `Usage: pci-harness up [--layout pci-calico|kindnet] [--images auto|local|upstream] [--name pci-NAME] [--no-pci-set] [--single-node]
+const UP_USAGE = `Usage: pci-harness up [--layout pci-calico|pci-cilium|kindnet] [--images auto|local|upstream] [--name pci-NAME] [--no-pci-set] [--single-node]
 
-Boots a kind cluster (Calico + Kyverno + the PCI set on pci-calico) and leaves
+Boots a kind cluster (Calico, or Cilium on pci-cilium, + Kyverno + the PCI set) and leaves
 it running for exploration or for writing a scenario. Prints its name and
 kubeconfig path. Remove it with \`pci-harness down\`.
   --images   local: the images built by \`pci-harness images build\`; upstream:
@@ -17,7 +17,7 @@ clusters named pci-*, and runs recorded by crashed processes). Other kind
 clusters are left alone.
   --check    also exit 1 if anything had to be removed (CI: "nothing was left behind")`;
 
-const LAYOUTS = ['pci-calico', 'kindnet'];
+const LAYOUTS = ['pci-calico', 'pci-cilium', 'kindnet'];
 const IMAGE_MODES = ['auto', 'local', 'upstream'];
 
 export async function upCommand(argv: string[]): Promise<number> {
@@ -50,7 +50,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   installSignalHandlers();
   try {
     const cluster = await bootCluster({
-      layout: values.layout as 'pci-calico' | 'kindnet',
+      layout: values.layout as 'pci-calico' | 'pci-cilium' | 'kindnet',
       images: values.images as 'auto' | 'local' | 'upstream',
       name: values.name,
       pciSet: values['no-pci-set'] ? false : undefined,
