@@ -158,9 +158,9 @@ export function placeFixtures(fixtures: Fixture[], input: PlacementInput): Place
   if (missingCde.length && cdeTargets.length === 0) {
     return {
       error:
-        `the set declares no in-scope namespace, so the Kyverno behaviour fixtures of the shipped CDE namespaces (${missingCde.join(', ')}, which this set does not define) have nowhere to run: ` +
-        'declare the CDE — label its Namespace objects pci-scope: in-scope and add a ScopeDeclaration (`pci-harness init --manifests <set> --out <set>/spec` drafts manifests/spec/scope.yaml; ' +
-        '`--scope-namespaces a,b` when the namespaces carry no label), or list them under ScopeDeclaration spec.namespaces',
+        `the set declares no in-scope namespace (no ScopeDeclaration names one), so the Kyverno behaviour fixtures of the shipped CDE namespaces (${missingCde.join(', ')}, which this set does not define) cannot be placed in its CDE and the policies are not tested: ` +
+        'declare the CDE: label its Namespace objects pci-scope: in-scope and run `pci-harness init --manifests <set> --out <set>/spec` (drafts spec/scope.yaml, a ScopeDeclaration; ' +
+        '`--scope-namespaces a,b` when the namespaces carry no label), or write a ScopeDeclaration listing them under spec.namespaces',
     };
   }
   const outsideCandidates = input.definedNamespaces.filter((ns) => !inScope.has(ns) && !SYSTEM_NAMESPACES.has(ns)).sort();
