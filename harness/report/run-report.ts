@@ -70,18 +70,22 @@ function tagOf(ref: string): string | undefined {
   return i > name.lastIndexOf('/') ? name.slice(i + 1) : undefined;
 }
 
-/** The versions an assessor asks for, read from the image build's supply-chain record. */
-export function versionsFromRecord(record: BuildRecord | undefined): ImageVersions {
+/**
+ * The versions an assessor asks for, read from the image build's supply-chain
+ * record. The record holds every CNI built; `cni` says which one the run's
+ * cluster ran (default Calico, the live lane's default).
+ */
+export function versionsFromRecord(record: BuildRecord | undefined, cni: 'calico' | 'cilium' = 'calico'): ImageVersions {
   if (!record) return { images: [] };
   const tag = (role: string) => {
     const ref = record.images.find((i) => i.role === role)?.ref;
     return ref ? tagOf(ref) : undefined;
   };
-  const calico = tag('calico-node');
+  const cniTag = tag(cni === 'cilium' ? 'cilium-agent' : 'calico-node');
   const kyverno = tag('kyverno');
   return {
     kubernetes: record.kubernetesVersion,
-    ...(calico ? { cni: `Calico ${calico}` } : {}),
+    ...(cniTag ? { cni: `${cni === 'cilium' ? 'Cilium' : 'Calico'} ${cniTag}` } : {}),
     ...(kyverno ? { kyverno } : {}),
     images: record.images.map((i) => ({ role: i.role, ref: i.ref, digest: i.digest })),
   };

@@ -64,6 +64,12 @@ export interface LiveResult extends CheckResult {
   ms?: number;
   /** The attack story of the scenario (`ScenarioDef.narrative`), for the report; set by `runScenario`. */
   narrative?: string;
+  /**
+   * The NetworkPolicy engine of the cluster it ran on (`calico`, `cilium`): the same
+   * manifest can get a different network verdict on another CNI. Stamped by
+   * recordLiveResults from the live lane's PCI_LIVE_CNI (suites/live/global-setup.ts).
+   */
+  cni?: 'calico' | 'cilium';
 }
 
 export function isLiveResult(r: CheckResult): r is LiveResult {

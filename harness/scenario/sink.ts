@@ -17,7 +17,10 @@ export function recordLiveResults(results: readonly LiveResult[]): void {
   if (results.length === 0) return;
   const dir = liveResultsDir();
   mkdirSync(dir, { recursive: true });
-  appendFileSync(join(dir, 'results.jsonl'), results.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  // The live lane's global setup names the cluster's CNI for every worker: each result carries it.
+  const cni = process.env.PCI_LIVE_CNI;
+  const stamp = (r: LiveResult): LiveResult => (r.cni || (cni !== 'calico' && cni !== 'cilium') ? r : { ...r, cni });
+  appendFileSync(join(dir, 'results.jsonl'), results.map((r) => `${JSON.stringify(stamp(r))}\n`).join(''));
 }
 
 /** Every result recorded in `dir` (a torn last line from a killed worker is skipped, not fatal). */

@@ -78,3 +78,25 @@ export function imagesForLayout(layout: ClusterLayout, images: Pick<ImageSource,
   const own = cniOf(layout) === 'cilium' ? cilium : calico;
   return refs.filter((r) => !foreign.has(r) || own.has(r));
 }
+
+/** The CNI the live lane asks for: PCI_LIVE_CNI=calico|cilium (default calico); a typo is an error, never a silent fallback. */
+export function liveCniFromEnv(env: NodeJS.ProcessEnv = process.env): 'calico' | 'cilium' | undefined {
+  const v = env.PCI_LIVE_CNI;
+  if (!v) return undefined;
+  if (v === 'calico' || v === 'cilium') return v;
+  throw new Error(`PCI_LIVE_CNI="${v}": use calico or cilium`);
+}
+
+/**
+ * The CNI a running cluster has, from its kube-system DaemonSets (calico-node,
+ * cilium, kindnet): for a cluster the live lane attaches to rather than boots.
+ * undefined when none of them is there.
+ */
+export async function detectCni(cluster: Pick<Cluster, 'kubectl'>): Promise<Cni | undefined> {
+  const r = await cluster.kubectl(['get', 'daemonsets', '-n', 'kube-system', '-o', 'name'], { reject: false });
+  const names = new Set(r.stdout.split('\n').map((l) => l.trim().replace(/^daemonset\.apps\//, '')));
+  if (names.has('cilium')) return 'cilium';
+  if (names.has('calico-node')) return 'calico';
+  if (names.has('kindnet')) return 'kindnet';
+  return undefined;
+}
