@@ -27,7 +27,21 @@ export interface ScenarioContext {
   member(memberId: string): Member;
 }
 
-export async function scenarioContext(cluster: Cluster, manifestsDir = join(REPO_ROOT, 'manifests')): Promise<ScenarioContext> {
+/**
+ * The set the live lane attacks: the shipped one, or the user's set laid out
+ * by `pci-harness run --manifests` (harness/manifests/live-dir.ts), named by
+ * PCI_LIVE_MANIFESTS for the boot and every vitest worker alike.
+ */
+export function liveManifestsDir(): string {
+  return process.env.PCI_LIVE_MANIFESTS || join(REPO_ROOT, 'manifests');
+}
+
+/** True when the live lane attacks the shipped set (files written for its workloads run only then). */
+export function isShippedSet(): boolean {
+  return liveManifestsDir() === join(REPO_ROOT, 'manifests');
+}
+
+export async function scenarioContext(cluster: Cluster, manifestsDir = liveManifestsDir()): Promise<ScenarioContext> {
   const set = loadManifestDir(manifestsDir);
   const reach = predictReachability(set);
   const flows = findSpec<FlowTableSpec>(set, 'FlowTable')?.spec.flows ?? [];

@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import { decodeAuditPolicy, evaluateAuditPolicy, type AuditDecision, type AuditPolicy } from '../analyzers/audit/policy.ts';
 import { effectivePermissions } from '../analyzers/rbac/effective.ts';
 import { accessTables, cdeNamespaces } from '../analyzers/rbac/scope.ts';
 import type { Subject } from '../analyzers/rbac/types.ts';
 import type { ResourceRequest } from '../analyzers/rbac/match.ts';
-import { REPO_ROOT } from '../cluster/paths.ts';
 import { loadManifestDir } from '../manifests/load.ts';
+import { liveManifestsDir } from './context.ts';
 import type { ManifestSet } from '../manifests/types.ts';
 import { predictAllows, type Identity } from './rbac-live.ts';
 
@@ -38,7 +37,7 @@ export interface AuditRequestOf {
 }
 
 /** `set`: the loaded manifests when the caller has them already (one parse per file). */
-export function pipelineModel(user: string, set: ManifestSet = loadManifestDir(join(REPO_ROOT, 'manifests'))): PipelineModel {
+export function pipelineModel(user: string, set: ManifestSet = loadManifestDir(liveManifestsDir())): PipelineModel {
   const eff = effectivePermissions(set);
   const cde = [...cdeNamespaces(set)].sort();
   const subject: Subject = { kind: 'Group', name: DEPLOYER_GROUP };

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { effectivePermissions } from '../analyzers/rbac/effective.ts';
 import { accessTables, cdeNamespaces } from '../analyzers/rbac/scope.ts';
-import { REPO_ROOT } from '../cluster/paths.ts';
 import { loadManifestDir } from '../manifests/load.ts';
+import { liveManifestsDir } from './context.ts';
 import type { ManifestSet } from '../manifests/types.ts';
 import { atoms, type Atom } from '../analyzers/rbac/access-table.ts';
 import { ruleAllows, type ResourceRequest } from '../analyzers/rbac/match.ts';
@@ -230,7 +230,7 @@ export function describeMismatch(c: RbacComparison): string {
  * effective permissions (the offline `rbac.least-privilege` computation),
  * the CDE namespaces, and the human subjects of the access table.
  */
-export function insiderModel(manifestsDir = join(REPO_ROOT, 'manifests')): { set: ManifestSet; eff: EffectivePermissions; cde: string[]; humans: Subject[] } {
+export function insiderModel(manifestsDir = liveManifestsDir()): { set: ManifestSet; eff: EffectivePermissions; cde: string[]; humans: Subject[] } {
   const set = loadManifestDir(manifestsDir);
   return {
     set,

@@ -1,3 +1,4 @@
+import { liveManifestsDir } from '../../../harness/scenario/context.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ import { sharedCluster } from '../support/shared.ts';
  *     keep it Pending (the scheduler refuses);
  *   - one that ALSO adds the CDE toleration, or tolerates every taint, or asks
  *     for the CDE nodes by node affinity: made by a tenant (its own client
- *     certificate, allowed to run pods in `default` and `ingress`, nothing
+ *     certificate, allowed to run pods in `default` and the set's other non-CDE namespaces (shipped: `ingress`), nothing
  *     else) — the set claims admission refuses it (cde-node-isolation,
  *     manifests/cluster/33-kyverno-cde-node-isolation.yaml); that it never runs
  *     on a CDE node is checked too. (This was finding 2.2.3: before that policy
@@ -36,7 +37,7 @@ import { sharedCluster } from '../support/shared.ts';
  */
 const SCENARIO = 'cde-nodes';
 const nonce = randomBytes(2).toString('hex');
-const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
+const set = loadManifestDir(liveManifestsDir());
 const CDE = cdeNamespaces(set);
 const scope = specDocuments(set, 'ScopeDeclaration')[0]!.object.spec as ScopeDeclarationSpec;
 const LABEL = scope.cdeNodes.label;
@@ -55,7 +56,8 @@ interface PodJson {
 
 let cluster: Cluster;
 let tenant: ActingIdentity;
-const TENANT_NAMESPACES = ['default', 'ingress'];
+// Where a tenant lives: default and every namespace of the set outside the CDE.
+const TENANT_NAMESPACES = ['default', ...set.objects.filter((o) => o.object.kind === 'Namespace' && !CDE.has(o.object.metadata.name)).map((o) => o.object.metadata.name).sort()];
 let cdeNodes: string[] = [];
 let nodes: NodeJson[] = [];
 const created: Array<{ ns: string; name: string }> = [];
@@ -74,7 +76,7 @@ const isInstrument = (p: PodJson & { metadata: { labels?: Record<string, string>
 const base = (requirement = '2.2.3') => ({ lane: 'live' as const, check: 'live.node-pool.isolation' as const, requirement, scenario: SCENARIO });
 
 async function diagnose(reason: string, pods: Array<{ namespace: string; name: string }> = []): Promise<string> {
-  const files = await collectDiagnostics(cluster, { reason: `${SCENARIO} ${reason}`, pods, namespaces: [...CDE, 'default', 'ingress'] });
+  const files = await collectDiagnostics(cluster, { reason: `${SCENARIO} ${reason}`, pods, namespaces: [...CDE, ...TENANT_NAMESPACES] });
   return files.length ? `\ndiagnostics: ${files[0]!.replace(/\/[^/]*$/, '')}` : '';
 }
 

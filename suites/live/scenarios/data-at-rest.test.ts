@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { inScopeNamespaces } from '../../../harness/analyzers/workloads.ts';
+import { loadManifestDir } from '../../../harness/manifests/load.ts';
+import { liveManifestsDir } from '../../../harness/scenario/context.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../harness/cluster/exec.ts';
 import type { Cluster } from '../../../harness/cluster/provider.ts';
@@ -25,12 +29,13 @@ import { sharedCluster } from '../support/shared.ts';
  *     so the search reads what it claims to read.
  */
 const SCENARIO = 'data-at-rest';
-const NS = 'cde-storage';
+// A CDE namespace of the set under attack (the shipped set's or a user's), and ITS encryption config's prefix.
+const NS = inScopeNamespaces(loadManifestDir(liveManifestsDir()))[0] ?? 'cde-storage';
 const nonce = randomBytes(3).toString('hex');
 const secretName = `at-rest-sentinel-${nonce}`;
 const sentinel = `pci-at-rest-${randomBytes(12).toString('hex')}`;
 const ETCD_DATA = '/var/lib/etcd/member';
-const PREFIX = configuredSecretsPrefix();
+const PREFIX = configuredSecretsPrefix(join(liveManifestsDir(), 'control-plane', 'encryption-config.yaml'));
 
 let cluster: Cluster;
 let etcdPod = '';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inScopeNamespaces } from '../../../harness/analyzers/workloads.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ATTACKER, PROBE_PORTS } from '../../../harness/analyzers/network/model.ts';
@@ -36,11 +37,13 @@ beforeAll(async () => {
   await requireNetworkEnforcement(ctx);
   const cluster = ctx.cluster;
   // The set's own declaration of what every in-scope namespace gets.
-  const policy = ctx.set.objects.find((o) => o.object.kind === 'ClusterPolicy' && o.object.metadata.name === 'generate-default-deny');
-  const rule = ((policy?.object.spec as { rules?: GenerateRule[] } | undefined)?.rules ?? []).find((r) => r.generate?.kind === 'NetworkPolicy');
-  if (!rule?.generate?.name) throw new Error('the set has no ClusterPolicy generate-default-deny generating a NetworkPolicy: nothing to prove');
+  const rules = ctx.set.objects.filter((o) => o.object.kind === 'ClusterPolicy').flatMap((o) => (o.object.spec as { rules?: GenerateRule[] } | undefined)?.rules ?? []);
+  const rule = rules.find((r) => r.generate?.kind === 'NetworkPolicy');
+  if (!rule?.generate?.name) throw new Error('the set has no ClusterPolicy with a rule generating a NetworkPolicy: nothing to prove');
   want = { name: rule.generate.name, spec: rule.generate.data?.spec };
-  const scopeLabels = (ctx.reach.model.namespaceObject('cde-storage')?.object.metadata.labels ?? {}) as Record<string, string>;
+  const cdeNs = inScopeNamespaces(ctx.set)[0];
+  if (!cdeNs) throw new Error('the set declares no in-scope namespace (manifests/spec/scope.yaml): nothing to copy the scope labels from');
+  const scopeLabels = (ctx.reach.model.namespaceObject(cdeNs)?.object.metadata.labels ?? {}) as Record<string, string>;
   const t0 = Date.now();
   await cluster.kubectl(['create', '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...scopeLabels, 'pci-tier': 'new' } } }) });
   const wait = await pollUntil(

@@ -1,3 +1,4 @@
+import { liveManifestsDir } from '../../../harness/scenario/context.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,7 +55,7 @@ import { sharedCluster } from '../support/shared.ts';
  *                          admitted (2.2.1); a privileged pod is still refused by Kyverno
  */
 const nonce = randomBytes(2).toString('hex');
-const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
+const set = loadManifestDir(liveManifestsDir());
 const eff = effectivePermissions(set);
 const scope = specDocuments(set, 'ScopeDeclaration')[0]!.object.spec as ScopeDeclarationSpec;
 const TAINT = scope.cdeNodes.taint;

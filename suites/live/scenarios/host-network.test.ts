@@ -1,3 +1,4 @@
+import { inScopeNamespaces } from '../../../harness/analyzers/workloads.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireNetworkEnforcement, scenarioContext, type ScenarioContext } from '../../../harness/scenario/context.ts';
 import { planTargets, runMatrix, type MatrixRun, type PlannedCell } from '../../../harness/scenario/matrix.ts';
@@ -61,7 +62,8 @@ afterAll(async () => {
 describe('lateral.host-network: a hostNetwork pod in default (admission allows it there)', () => {
   it('from another node: every CDE pod is blocked by its ingress half; unisolated pods answer (the probe works)', () => {
     const r = runs[0]?.run.results ?? [];
-    const cdeCells = r.filter((x) => /^cde-/.test(x.action.split('→ ')[1] ?? ''));
+    const cde = inScopeNamespaces(ctx.set);
+    const cdeCells = r.filter((x) => cde.some((ns) => (x.action.split('→ ')[1] ?? '').startsWith(`${ns}/`)));
     expect(cdeCells.length).toBeGreaterThan(0);
     for (const x of cdeCells) expect(x.predicted, x.message).toBe('blocked');
     expect(r.some((x) => x.predicted === 'allowed')).toBe(true);

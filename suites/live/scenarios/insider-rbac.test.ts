@@ -1,3 +1,4 @@
+import { liveManifestsDir } from '../../../harness/scenario/context.ts';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { effectivePermissions } from '../../../harness/analyzers/rbac/effective.ts';
@@ -33,7 +34,7 @@ import { sharedCluster } from '../support/shared.ts';
  * either direction, is a finding: `PREDICTION MISMATCH`.
  */
 const SCENARIO = 'insider.rbac-prediction';
-const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
+const set = loadManifestDir(liveManifestsDir());
 const eff = effectivePermissions(set);
 const entries = accessTables(set).flatMap((t) => t.spec.subjects ?? []);
 const SUBJECTS: Subject[] = entries.map((e) => e.subject as Subject);

@@ -2,11 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { everyAdversary, placeAll } from '../../../harness/scenario/adversaries.ts';
-import { requireNetworkEnforcement, scenarioContext, type ScenarioContext } from '../../../harness/scenario/context.ts';
+import { isShippedSet, liveManifestsDir, requireNetworkEnforcement, scenarioContext, type ScenarioContext } from '../../../harness/scenario/context.ts';
+import { loadManifestDir } from '../../../harness/manifests/load.ts';
+import { setWeakenings } from '../../../harness/scenario/set-weakenings.ts';
 import { planCells, planTargets, renderTables, runMatrix, type MatrixRun } from '../../../harness/scenario/matrix.ts';
 import type { Position } from '../../../harness/scenario/positions.ts';
 import { liveResultsDir, recordLiveResults } from '../../../harness/scenario/sink.ts';
-import { runLiveMutant, type LiveMutantRun } from '../../../harness/scenario/live-mutants.ts';
+import { runLiveMutant, type LiveMutantRun, type Weakening } from '../../../harness/scenario/live-mutants.ts';
 import { MUTANTS } from '../../offline/mutants.ts';
 import { diagnoseIfFailed, explain } from '../support/scenario.ts';
 import { sharedCluster } from '../support/shared.ts';
@@ -86,7 +88,11 @@ describe('Adversary 1: the reachability matrix, predicted vs observed', () => {
  * their requirement, and green again once restored. Which cells must flip is
  * the model's answer for the mutated set, not a list kept by hand.
  */
-const NETWORK_MUTANTS = MUTANTS.filter((m) => m.check.startsWith('network.'));
+const SHIPPED = isShippedSet();
+// A user's set has no hand-written mutants: its weakenings come from its own CDE NetworkPolicies.
+const NETWORK_MUTANTS: Weakening[] = SHIPPED ? MUTANTS.filter((m) => m.check.startsWith('network.')) : setWeakenings(loadManifestDir(liveManifestsDir()));
+// The shipped set's mutants are chosen to be observable; a derived weakening the matrix cannot see is reported, not failed.
+const MIN_KILLED = SHIPPED ? 10 : 1;
 
 describe(`live mutants: ${NETWORK_MUTANTS.length} weakenings of the running cluster's NetworkPolicies`, () => {
   const runs: LiveMutantRun[] = [];
@@ -97,20 +103,24 @@ describe(`live mutants: ${NETWORK_MUTANTS.length} weakenings of the running clus
     }
   });
 
-  it('at least 10 of them are network weakenings the matrix can observe', () => {
-    expect(NETWORK_MUTANTS.length).toBeGreaterThanOrEqual(10);
+  it(`at least ${MIN_KILLED} of them are network weakenings the matrix can observe`, () => {
+    expect(NETWORK_MUTANTS.length).toBeGreaterThanOrEqual(MIN_KILLED);
   });
 
   it.each(NETWORK_MUTANTS.map((m) => [`${m.id} → ${m.requirement}: ${m.description}`, m] as const))('%s', async (_name, m) => {
     const r = await runLiveMutant(ctx, run.cells, m);
     runs.push(r);
+    if (!SHIPPED && r.flipped.length === 0) {
+      recordLiveResults([{ ...r.result, status: 'skip', message: `NOT OBSERVABLE: no matrix cell changes under ${m.id} in the model, so the matrix cannot see it (derived weakening, not a verdict)` }]);
+      return;
+    }
     recordLiveResults([r.result]);
     await diagnoseIfFailed([r.result], `mutant.${m.id}`, positions);
     expect(r.flipped.length, `${m.id}: the model says no matrix cell changes — the matrix cannot see this weakening`).toBeGreaterThan(0);
     expect(r.result.status, `${r.result.message}\n  ${r.result.evidence}`).toBe('pass');
   });
 
-  it('at least 10 weakenings were KILLED (turned red naming their requirement), not merely healed', () => {
-    expect(runs.filter((r) => r.verdict === 'KILLED').length).toBeGreaterThanOrEqual(10);
+  it(`at least ${MIN_KILLED} weakenings were KILLED (turned red naming their requirement), not merely healed`, () => {
+    expect(runs.filter((r) => r.verdict === 'KILLED').length).toBeGreaterThanOrEqual(MIN_KILLED);
   });
 });

@@ -1,3 +1,4 @@
+import { liveManifestsDir } from '../../../harness/scenario/context.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +52,7 @@ const USER = `ci-pipeline-${nonce}`;
 const CDE_NS = 'cde-processing';
 const PSA_ONLY = `pci-psa-only-${nonce}`;
 const KYVERNO_ONLY = `pci-kyverno-only-${nonce}`;
-const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
+const set = loadManifestDir(liveManifestsDir());
 const cdeLabels = set.objects.find((o) => o.object.kind === 'Namespace' && o.object.metadata.name === CDE_NS)?.object.metadata.labels ?? {};
 const psaLabels = Object.fromEntries(Object.entries(cdeLabels).filter(([k]) => k.startsWith('pod-security.kubernetes.io/')));
 const scopeLabels = Object.fromEntries(Object.entries(cdeLabels).filter(([k]) => !k.startsWith('pod-security.kubernetes.io/')));

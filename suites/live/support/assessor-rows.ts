@@ -1,3 +1,4 @@
+import { liveManifestsDir } from '../../../harness/scenario/context.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -16,7 +17,7 @@ import type { ScopeDeclarationSpec } from '../../../harness/spec/types.ts';
 
 // Tells this run's seeded bindings and probe pods apart from any other run's.
 const nonce = randomBytes(3).toString('hex');
-const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
+const set = loadManifestDir(liveManifestsDir());
 const CDE = [...cdeNamespaces(set)].sort();
 const scope = specDocuments(set, 'ScopeDeclaration')[0]!.object.spec as ScopeDeclarationSpec;
 const PROC = 'cde-processing';
