@@ -61,7 +61,8 @@ export async function place(ctx: ScenarioContext, spec: AdversarySpec): Promise<
  * via that node, as a router in front of the cluster would have them (one
  * route for the whole pod subnet would enter through one node and be
  * forwarded over the tunnel, where reverse-path filtering drops it). Without
- * Calico's block affinities: the model's pod network via a worker.
+ * Calico's block affinities (Cilium's IPAM mode kubernetes): each node's
+ * spec.podCIDR via that node. Without either: the model's pod network via a worker.
  */
 async function podRoutes(ctx: ScenarioContext): Promise<Array<{ cidr: string; via: string }>> {
   const r = await ctx.cluster.kubectl(['get', 'blockaffinities.crd.projectcalico.org', '-o', 'json'], { reject: false });
@@ -71,6 +72,9 @@ async function podRoutes(ctx: ScenarioContext): Promise<Array<{ cidr: string; vi
     const routes = items.filter((i) => i.spec.state !== 'pendingDeletion' && nodeIp.has(i.spec.node)).map((i) => ({ cidr: i.spec.cidr, via: nodeIp.get(i.spec.node) as string }));
     if (routes.length) return routes;
   }
+  const cidrs = await ctx.cluster.kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}{" "}{.spec.podCIDR}{"\\n"}{end}'], { reject: false });
+  const perNode = cidrs.stdout.split('\n').map((l) => l.trim().split(' ')).filter(([n, c]) => c && nodeIp.has(n!)).map(([n, c]) => ({ cidr: c!, via: nodeIp.get(n!) as string }));
+  if (cidrs.exitCode === 0 && perNode.length) return perNode;
   const via = ctx.topology.nodes.find((n) => !n.cde && !n.controlPlane) ?? ctx.topology.nodes[0];
   if (!via) throw new Error('no node to route the outside world through');
   // The pod network the model uses (ScopeDeclaration clusterNetwork, else the kind config).

@@ -15,6 +15,7 @@ import { liveResultsDir } from './sink.ts';
  *   describe-<ns>-<pod>.txt  `kubectl describe pod` of each implicated pod
  *   calico-node.txt          felix: last 300 lines of calico-node on every node (--prefix)
  *   calico-node-<node>.txt   last 1000 lines of the calico-node pod on an implicated pod's node
+ *                            (cilium-agent.txt, cilium-agent-<node>.txt on a Cilium cluster)
  *   kyverno.txt              last 200 lines of the Kyverno admission controller
  *   audit-tail.jsonl         last 200 complete events of the API server audit log
  *   collect-errors.txt       whatever could not be collected, and why
@@ -208,19 +209,23 @@ export async function collectDiagnostics(cluster: Cluster, opts: DiagnosticsOpti
     });
   }
 
-  await part('calico-node (every node)', async () => {
-    const t = await kubectl('calico-node', ['logs', '-n', 'kube-system', '-l', 'k8s-app=calico-node', '-c', 'calico-node', `--tail=${CALICO_TAIL}`, '--prefix', '--max-log-requests=20']);
-    if (t !== undefined) write('calico-node.txt', t);
+  // The CNI's agent: calico-node (felix), or cilium-agent on a Cilium cluster (PCI_LIVE_CNI, set by the live global setup).
+  const cni = process.env.PCI_LIVE_CNI === 'cilium'
+    ? { agent: 'cilium-agent', selector: 'k8s-app=cilium', container: 'cilium-agent' }
+    : { agent: 'calico-node', selector: 'k8s-app=calico-node', container: 'calico-node' };
+  await part(`${cni.agent} (every node)`, async () => {
+    const t = await kubectl(cni.agent, ['logs', '-n', 'kube-system', '-l', cni.selector, '-c', cni.container, `--tail=${CALICO_TAIL}`, '--prefix', '--max-log-requests=20']);
+    if (t !== undefined) write(`${cni.agent}.txt`, t);
   });
   for (const node of nodes) {
-    await part(`calico-node on ${node}`, async () => {
-      const pod = (await kubectl(`calico-node pod on ${node}`, ['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=calico-node', '--field-selector', `spec.nodeName=${node}`, '-o', 'jsonpath={.items[0].metadata.name}']))?.trim();
+    await part(`${cni.agent} on ${node}`, async () => {
+      const pod = (await kubectl(`${cni.agent} pod on ${node}`, ['get', 'pods', '-n', 'kube-system', '-l', cni.selector, '--field-selector', `spec.nodeName=${node}`, '-o', 'jsonpath={.items[0].metadata.name}']))?.trim();
       if (!pod) {
-        errors.push(`calico-node on ${node}: no calico-node pod on that node`);
+        errors.push(`${cni.agent} on ${node}: no ${cni.agent} pod on that node`);
         return;
       }
-      const t = await kubectl(`calico-node ${pod}`, ['logs', '-n', 'kube-system', pod, '-c', 'calico-node', `--tail=${CALICO_NODE_TAIL}`]);
-      if (t !== undefined) write(`calico-node-${safe(node)}.txt`, `# kube-system/${pod} on node ${node}, last ${CALICO_NODE_TAIL} lines\n${t}`);
+      const t = await kubectl(`${cni.agent} ${pod}`, ['logs', '-n', 'kube-system', pod, '-c', cni.container, `--tail=${CALICO_NODE_TAIL}`]);
+      if (t !== undefined) write(`${cni.agent}-${safe(node)}.txt`, `# kube-system/${pod} on node ${node}, last ${CALICO_NODE_TAIL} lines\n${t}`);
     });
   }
 

@@ -29,8 +29,10 @@ describe('boot: the shared PCI cluster', () => {
     expect(cde[0]!.spec.taints).toEqual(expect.arrayContaining([{ key: 'pci-scope', value: 'in-scope', effect: 'NoSchedule' }]));
   });
 
-  it('Calico is Ready: calico-node on every node', async () => {
-    const ds = await json<{ status: { desiredNumberScheduled: number; numberReady: number } }>(['get', 'daemonset', 'calico-node', '-n', 'kube-system']);
+  // The CNI the live lane booted (PCI_LIVE_CNI, set by the global setup): its agent DaemonSet.
+  const cni = process.env.PCI_LIVE_CNI === 'cilium' ? { name: 'Cilium', ds: 'cilium' } : { name: 'Calico', ds: 'calico-node' };
+  it(`${cni.name} is Ready: ${cni.ds} on every node`, async () => {
+    const ds = await json<{ status: { desiredNumberScheduled: number; numberReady: number } }>(['get', 'daemonset', cni.ds, '-n', 'kube-system']);
     const nodes = (await json<{ items: unknown[] }>(['get', 'nodes'])).items.length;
     expect(ds.status.desiredNumberScheduled).toBe(nodes);
     expect(ds.status.numberReady).toBe(nodes);

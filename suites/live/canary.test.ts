@@ -5,15 +5,17 @@ import { writeBootReport } from './support/report.ts';
 import { sharedCluster } from './support/shared.ts';
 
 /**
- * Calico enforces NetworkPolicy in both directions, on the CDE node and
- * across nodes. The canary every network scenario relies on (run once per
- * cluster, shared through the cache), recorded as evidence.
+ * The CNI (Calico, or Cilium with PCI_LIVE_CNI=cilium) enforces NetworkPolicy
+ * in both directions, on the CDE node and across nodes. The canary every
+ * network scenario relies on (run once per cluster, shared through the
+ * cache), recorded as evidence.
  */
-describe('enforcement canary on Calico', () => {
+const cni = process.env.PCI_LIVE_CNI === 'cilium' ? 'cilium' : 'calico';
+describe(`enforcement canary on ${cni === 'cilium' ? 'Cilium' : 'Calico'}`, () => {
   it('reports enforced for ingress and egress, same-node and cross-node, each step observed as expected', async () => {
     const cluster = sharedCluster();
     const result = await canaryFor(cluster);
-    writeBootReport('canary-calico', { verdict: result.verdict, ms: result.ms, steps: result.steps });
+    writeBootReport(`canary-${cni}`, { verdict: result.verdict, ms: result.ms, steps: result.steps });
     recordLiveResults([
       {
         lane: 'live',
