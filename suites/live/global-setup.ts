@@ -4,6 +4,7 @@ import { bootCluster, type BootedCluster } from '../../harness/cluster/boot.ts';
 import { installSignalHandlers } from '../../harness/cluster/cleanup.ts';
 import { StepError } from '../../harness/cluster/progress.ts';
 import { chooseImageSource, type ImageMode } from '../../harness/cluster/images.ts';
+import { detectCni, layoutForCni, liveCniFromEnv } from '../../harness/cluster/cni/index.ts';
 import { writeBootReport } from './support/report.ts';
 
 /**
@@ -16,6 +17,9 @@ import { writeBootReport } from './support/report.ts';
  *   PCI_LIVE_WORKDIR=dir       its work dir, holding audit/ (default: found from the
  *                              control-plane's audit mount, or $CACHE/runs/<name>)
  *   PCI_HARNESS_IMAGES=mode    auto (default) | local | upstream, as `pci-harness run --images`
+ *   PCI_LIVE_CNI=calico|cilium the shared cluster's CNI: layout pci-calico (default) or pci-cilium;
+ *                              with PCI_LIVE_KUBECONFIG, checked against the cluster's. Workers see the
+ *                              cluster's CNI here, and every live result names it (harness/scenario/sink.ts).
  */
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,25 +40,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       const { name, workDir } = await locateCluster(reuse, { name: process.env.PCI_LIVE_CLUSTER, workDir: process.env.PCI_LIVE_WORKDIR });
       ref = { name, kubeconfigPath: reuse, workDir, images: chooseImageSource(images) };
-      attachCluster(ref);
+      const running = await detectCni(attachCluster(ref));
+      const asked = liveCniFromEnv();
+      if (asked && running !== asked) throw new Error(`PCI_LIVE_CNI=${asked}, but cluster ${name} runs ${running ?? 'no known CNI'}`);
+      if (running === 'calico' || running === 'cilium') process.env.PCI_LIVE_CNI = running;
     } catch (e) {
       throw environmentFailure(e, `attach the cluster of PCI_LIVE_KUBECONFIG=${reuse}`);
     }
     project.provide('pciCluster', ref);
     return async () => {};
   }
+  const layout = layoutForCni(liveCniFromEnv() ?? 'calico');
+  process.env.PCI_LIVE_CNI = layout.slice('pci-'.length);
   let cluster: BootedCluster;
   try {
-    cluster = await bootCluster({ layout: 'pci-calico', images });
+    cluster = await bootCluster({ layout, images });
   } catch (e) {
     throw environmentFailure(e);
   }
-  writeBootReport('pci-calico', cluster);
+  writeBootReport(layout, cluster);
   project.provide('pciCluster', clusterRef(cluster));
   return async () => {
     const t0 = performance.now();
     await cluster.destroy();
-    writeBootReport('pci-calico-teardown', { teardownMs: performance.now() - t0 });
+    writeBootReport(`${layout}-teardown`, { teardownMs: performance.now() - t0 });
   };
 }
 
