@@ -18,10 +18,9 @@ import { cli, REPO, SHIPPED, STACK_FRAME } from './cli.ts';
  * namespaces and ports): the drafts make every declaration-driven check
  * decidable, `check` then fails ONLY spec.reviewed (a draft proves nothing),
  * and once a person marks them reviewed the set passes or fails on its
- * merits. The Kyverno CLI lane is skipped here: its behaviour fixtures
- * (suites/offline/fixtures/kyverno) live in the shipped cde-* namespaces, so
- * on any other set the policies do not select them (reported to the team;
- * harness/analyzers/kyverno is not this feature's).
+ * merits, the Kyverno CLI lane included: its behaviour fixtures are placed
+ * on the set's own namespaces (harness/analyzers/kyverno/placement.ts; the
+ * Kyverno lane on this set and its weakenings: byo-kyverno.test.ts).
  */
 const SPEC_FILES = ['access.yaml', 'audit-expectations.yaml', 'flows.yaml', 'scope.yaml'];
 
