@@ -38,6 +38,8 @@ export const LIVE_CHECKS = {
   'live.encryption.rotation': ['3.6.1'],
   /** The assessor's view: the guide's verification table and pre-assessment checks, corrected — command, output and verdict (NOT TESTED rows are skips with the reason). */
   'live.assessor': ['1.3.1', '1.3.2', '2.2.1', '2.2.6', '3.6.1', '4.2.1', '7.2.1', '7.2.2', '8.2.2', '8.3.2', '8.6.1', '10.2.1.1', '10.2.1.2', '10.3.3', '10.5.1'],
+  /** `run --kubeconfig` on a cluster the harness did not create: what it could not run there (destructive or unreachable), each a skip saying NOT TESTED and why — never a pass. */
+  'live.existing.not-tested': ['1.2.1', '1.3.1', '1.3.2', '2.2.1', '2.2.3', '2.2.6', '3.6.1', '6.3.2', '7.2.2', '8.3.2', '10.2.1'],
   /** Audit-log rotation (own cluster, the set's policy, maxsize 1 MB): a known series of audited requests is in the current and rotated files exactly once. */
   'live.audit.rotation': ['10.2.1'],
 } as const satisfies Record<string, readonly string[]>;

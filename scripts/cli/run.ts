@@ -24,11 +24,15 @@ import { readLiveResults } from '../../harness/scenario/sink.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
 import { cacheDir } from '../../harness/tools/locate.ts';
 import { signingKeyFor } from './keys.ts';
+import { disposeLiveDir, filesForUserSet, layOut, loadUserSet, unavailableImages } from './run-set.ts';
+import { notTestedOnSet } from '../../harness/scenario/set-coverage.ts';
 import { filterArgs, liveFiles, parseShard, shardFiles } from './shard.ts';
 import { EXIT, runVerdict, type RunVerdict, type VitestFailures } from './exit-codes.ts';
 import { DEFAULT_MANIFESTS, REPO_ROOT, VERSION } from './paths.ts';
 
 export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--out DIR] [--offline-only] [--key FILE] [--shard i/n]
+       pci-harness run --manifests X [--namespace NS] [--values F]... [--release R] [--spec DIR] [...]
+       pci-harness run --kubeconfig FILE [--context NAME] [--out DIR] [--key FILE]
 
 The main job: proves the shipped PCI set offline, builds (or reuses) the
 cluster images, boots a kind cluster with Calico, Kyverno and the PCI set,
@@ -47,8 +51,22 @@ Every text file is redacted of credentials before SHA256SUMS is written.
   --images        image source for the cluster (default auto: local when built, else upstream)
   --out DIR       evidence directory
   --offline-only  only the offline check (no Docker needed)
+  --manifests X   your own set instead of the shipped one (YAML dir, Kustomize, Helm chart, -;
+                  --namespace/--values/--release/--spec as for check): the cluster is booted
+                  with it and the live files that derive their attacks from its spec run; the
+                  files written for the shipped set's workloads are reported NOT TESTED with
+                  their reason. Images it names must be built here or in local Docker (else
+                  exit 3, listing them). Platform files it lacks (kind config, audit policy,
+                  encryption config) come from the shipped set, and the run says so.
   --key FILE      private signing key (default $PCI_HARNESS_SIGNING_KEY, else the cache's
                   signing/pci-evidence.key, made on first use); check with \`pci-harness verify DIR\`
+  --kubeconfig F  a cluster the harness did NOT create (managed or not): only non-destructive
+                  checks (probe pods in its own namespace pci-harness-probe-<id>, deleted after;
+                  server dry-run admission; access reviews; audit only where the log is readable:
+                  PCI_HARNESS_AUDIT_LOG_DIR); writes outside that namespace are refused; the package
+                  adds coverage.txt (what is NOT TESTED and why). Exit 2: no such file or context;
+                  3: the cluster does not answer. Probe image: PCI_HARNESS_PROBE_IMAGE
+  --context NAME  the kubeconfig context (default: its current context)
   --shard i/n     run only the i-th of n slices of the live files (by sorted path; the
                   reachability matrix alone), recorded in run.json; join the packages
                   with \`pci-harness merge\`
@@ -237,6 +255,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       'offline-only': { type: 'boolean', default: false },
       key: { type: 'string' },
       shard: { type: 'string' },
+      manifests: { type: 'string' },
+      namespace: { type: 'string' },
+      values: { type: 'string', multiple: true },
+      release: { type: 'string' },
+      spec: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -245,10 +270,31 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${RUN_USAGE}\n`);
     return EXIT.ok;
   }
+  if (values.context !== undefined && values.kubeconfig === undefined) throw new InputError('--context needs --kubeconfig', { hint: 'pci-harness run --kubeconfig FILE --context NAME' });
+  if (values.kubeconfig !== undefined) {
+    // A cluster the harness did not create: non-destructive checks only (scripts/cli/run-existing.ts, harness/existing/).
+    if (values.shard || values['offline-only']) throw new InputError('--kubeconfig runs against an existing cluster: it does not combine with --shard or --offline-only', { hint: 'drop one of them' });
+    const { runExistingCommand } = await import('./run-existing.ts');
+    const key = signingKeyFor(values.key, resolve(values.out ?? 'reports'));
+    return runExistingCommand({ kubeconfig: values.kubeconfig, ...(values.context ? { context: values.context } : {}), ...(values.out ? { out: values.out } : {}), signingKey: key.key, signingPath: key.path });
+  }
   if (!['auto', 'local', 'upstream'].includes(values.images)) throw new InputError(`unknown --images "${values.images}"`, { hint: 'use auto, local or upstream' });
   if (values.shard && values['offline-only']) throw new InputError('--shard splits the live files: it makes no sense with --offline-only', { hint: 'drop one of them' });
   const shard = values.shard ? parseShard(values.shard) : undefined;
-  const shardOf = shard ? { ...shard, files: shardFiles(await liveFiles(), shard) } : undefined;
+  // A user's set (--manifests): bad input is exit 2 here, before anything slow.
+  const userSet = values.manifests !== undefined
+    ? loadUserSet(values.manifests, {
+        ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
+        ...(values.values ? { values: values.values } : {}),
+        ...(values.release !== undefined ? { release: values.release } : {}),
+        ...(values.spec !== undefined ? { spec: values.spec } : {}),
+      })
+    : undefined;
+  if (!userSet && (values.namespace !== undefined || values.values || values.release !== undefined || values.spec !== undefined)) {
+    throw new InputError('--namespace, --values, --release and --spec describe a set of your own: they need --manifests', { hint: 'pci-harness run --manifests DIR --namespace NS' });
+  }
+  const runnable = userSet ? filesForUserSet(await liveFiles()) : await liveFiles();
+  const shardOf = shard ? { ...shard, files: shardFiles(runnable, shard) } : undefined;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const out = resolve(values.out ?? join('reports', stamp));
   // Before anything slow: a bad key is a usage error now, not after the live lane.
@@ -265,11 +311,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     stepStart = now;
   };
 
-  step(1, total, `offline check of ${DEFAULT_MANIFESTS}`);
-  const set = loadManifestDir(join(REPO_ROOT, 'manifests'));
+  const manifestsLabel = userSet?.label ?? DEFAULT_MANIFESTS;
+  step(1, total, `offline check of ${manifestsLabel}`);
+  const set = userSet?.set ?? loadManifestDir(join(REPO_ROOT, 'manifests'));
   const check = await runAnalyzers(set, defaultAnalyzers());
   const titles = controlMapTitles(set);
-  const meta: Meta = { manifests: DEFAULT_MANIFESTS, manifestsDir: set.dir, version: VERSION };
+  const meta: Meta = { manifests: manifestsLabel, manifestsDir: set.dir, version: VERSION };
   const checkText = writeCheckFiles(out, summarize(check.results, titles), meta);
   process.stderr.write(`${checkText.split('\n').at(-1)}\n`);
   timed('offline check');
@@ -293,18 +340,28 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (existsSync(record)) copyFileSync(record, join(out, FILES.images));
     }
     timed('images (build or reuse)');
+    if (!environment && userSet) {
+      const live = layOut(userSet, stamp);
+      process.stderr.write(`your set laid out for the cluster: ${live.counts.cluster} objects, ${live.counts.spec} declarations${live.fromShipped.length ? `; from the shipped set (yours has none): ${live.fromShipped.join(', ')}` : ''}\n`);
+      const missing = await unavailableImages(live, values.images as 'auto' | 'local' | 'upstream');
+      if (missing.length) {
+        environment = `the set names images that are neither built here nor in the local Docker (each would be a pull): ${missing.join(', ')} — build them, or \`docker load\` them, then run again`;
+        process.stderr.write(`pci-harness run: ${environment}\n`);
+      }
+    }
     if (!environment) {
-      step(3, total, 'live suites: boot kind + Calico + Kyverno + PCI set, attack, tear down');
-      const env = vitestEnv(out, values.images);
+      step(3, total, `live suites: boot kind + Calico + Kyverno + ${userSet ? userSet.label : 'PCI set'}, attack, tear down`);
+      const env: Record<string, string> = { ...vitestEnv(out, values.images), ...(userSet?.live ? { PCI_LIVE_MANIFESTS: userSet.live.dir } : {}) };
       // A reused --out must not carry an earlier run's results into this verdict.
       rmSync(env.PCI_LIVE_RESULTS!, { recursive: true, force: true });
       rmSync(env.PCI_VITEST_OUTCOME!, { force: true });
       if (shardOf) process.stderr.write(`shard ${shardOf.index}/${shardOf.count}: ${shardOf.files.join(' ')}\n`);
-      const r = await execa(process.execPath, vitestArgs(out, shardOf?.files), { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], reject: false, env });
+      const r = await execa(process.execPath, vitestArgs(out, shardOf?.files ?? (userSet ? runnable : [])), { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], reject: false, env });
+      if (userSet) disposeLiveDir(userSet);
       vitestExit = r.exitCode ?? undefined;
       const outcome = readVitestOutcome(env.PCI_VITEST_OUTCOME!);
       // Redacted before rendering: reports truncate evidence, and a cut PEM block must not escape the patterns.
-      liveResults = redactValue(readLiveResults(env.PCI_LIVE_RESULTS!));
+      liveResults = redactValue([...readLiveResults(env.PCI_LIVE_RESULTS!), ...(userSet ? notTestedOnSet(userSet.label) : [])]);
       live = { summary: writeLiveFiles(out, liveResults, titles, meta, outcome), outcome };
       const unmapped = unmappedLivePairs(liveResults);
       if (unmapped.length) process.stderr.write(`pci-harness run: warning: live results under requirements their check does not declare (harness/scenario/checks.ts): ${unmapped.join('; ')}\n`);
@@ -330,7 +387,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       seconds: Math.round((Date.now() - started) / 1000),
       commit,
       images: values.images,
-      manifests: DEFAULT_MANIFESTS,
+      manifests: manifestsLabel,
       hasImageRecord: existsSync(join(out, FILES.images)),
       checkText,
       live,
@@ -347,7 +404,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date().toISOString(),
       commit,
-      manifests: DEFAULT_MANIFESTS,
+      manifests: manifestsLabel,
       manifestDigest: treeDigest(set.dir),
       imageSource: values.images,
       versions: versionsFromRecord(existsSync(join(out, FILES.images)) ? loadRecord(join(out, FILES.images)) : undefined),
