@@ -140,7 +140,7 @@ function deniedByAnyRule(f: PlacedFixture, base: Pick<Result, 'check' | 'require
   const fails = results.filter((x) => x.result === 'fail');
   const where = placementText(f);
   if (fails.length === 0) {
-    const got = results.length ? `results: ${[...new Set(results.map((x) => `${x.policy}/${x.rule} ${x.result}`))].join(', ')}` : 'no rule of the set evaluated it';
+    const got = results.length ? `${new Set(results.map((x) => `${x.policy}/${x.rule}`)).size} rule(s) evaluated it, none failed it` : 'no rule of the set evaluated it: its namespace or kind is not selected';
     return [
       atFixture(f, {
         ...base,

@@ -74,7 +74,6 @@ describe('placeFixtures on a set of its own', () => {
         { from: 'cde-storage', name: 'ledger' },
         { from: 'ingress', name: 'default' },
       ],
-      extraNamespaces: ['default'],
     });
     const out = placed(fx, input());
     expect(out.map((f) => fixtureId(f.object))).toEqual(['Pod/ledger/a', 'Pod/storefront/b', 'Pod/ledger/c', 'Pod/default/d']);

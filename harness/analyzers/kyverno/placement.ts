@@ -64,7 +64,8 @@ export interface PlacementInput {
 
 export type PlacementOutcome =
   | { placed: false; fixtures: PlacedFixture[] }
-  | { placed: true; fixtures: PlacedFixture[]; namespaces: Array<{ name: string; from: string }>; extraNamespaces: string[] }
+  /** namespaces: the mapping applied, shipped namespace → the set's (a target the set does not define reaches the CLI with no labels: out of scope). */
+  | { placed: true; fixtures: PlacedFixture[]; namespaces: Array<{ name: string; from: string }> }
   | { error: string };
 
 export function placementInputOf(set: ManifestSet): PlacementInput {
@@ -207,9 +208,7 @@ export function placeFixtures(fixtures: Fixture[], input: PlacementInput): Place
     out.push({ ...f, object, placement: { ...where, ...(renamedFrom ? { renamedFrom } : {}), ...(image ? { image } : {}) } });
   }
   const namespaces = [...target].map(([fromNs, name]) => ({ name, from: fromNs }));
-  // Namespaces fixtures now live in that the set does not define: the CLI gets them with no labels (out of scope).
-  const extraNamespaces = [...new Set([...target.values()].filter((ns) => !defined.has(ns)))].sort();
-  return { placed: true, fixtures: out, namespaces, extraNamespaces };
+  return { placed: true, fixtures: out, namespaces };
 }
 
 /** "placed in namespace X (from Y)[, renamed from N][, image A → B]" for messages; empty for an unplaced fixture. */
