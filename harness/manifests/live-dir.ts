@@ -34,6 +34,17 @@ const isKindConfig = (o: K8sObject) => o.apiVersion === 'kind.x-k8s.io/v1alpha4'
 const isSpec = (o: K8sObject) => o.apiVersion === SPEC_API_VERSION;
 const isPlatform = (o: K8sObject) => isAuditPolicy(o) || isEncryption(o) || isKindConfig(o) || isSpec(o);
 
+/**
+ * File configs (kind, audit policy, encryption config) carry no metadata; the
+ * loader names them `<kind>@<file>` for its own bookkeeping. Written back,
+ * that name would be a field kind refuses ("unable to decode config").
+ */
+function asFileConfig(o: K8sObject): K8sObject {
+  if (!/@/.test(o.metadata?.name ?? '')) return o;
+  const { metadata: _metadata, ...rest } = o;
+  return rest as K8sObject;
+}
+
 const yamlDocs = (objects: readonly K8sObject[]) => objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
 
 /**
@@ -56,7 +67,7 @@ export function writeLiveDir(set: ManifestSet, dir: string, shippedDir: string):
 
   const platformFile = (sub: string, name: string, found: K8sObject | undefined) => {
     const out = join(dir, sub, name);
-    if (found) writeFileSync(out, stringify(found, { lineWidth: 0 }));
+    if (found) writeFileSync(out, stringify(asFileConfig(found), { lineWidth: 0 }));
     else if (existsSync(join(shippedDir, sub, name))) {
       writeFileSync(out, readFileSync(join(shippedDir, sub, name)));
       fromShipped.push(`${sub}/${name}`);

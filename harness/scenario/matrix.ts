@@ -5,7 +5,7 @@ import { agentReplay, classifyAgentLine, type AgentProto, type AgentTarget, type
 import type { AgentRun, Position } from './positions.ts';
 import { cellRequirement, predictHostFlow, predictPodFlow, type Prediction } from './predict.ts';
 import type { LiveResult } from './result.ts';
-import { podsOfService, type Topology } from './topology.ts';
+import { podsOfService, type PodInfo, type Topology } from './topology.ts';
 
 /**
  * Adversary 1 as a matrix, after the Kubernetes netpol e2e tests: every
@@ -81,8 +81,17 @@ export function planTargets(reach: Reachability, topo: Topology, positions: read
       const id = memberId(m);
       if (m.kind === 'workload') {
         const labels = e.labels;
+        // The real pod, by IP, on every declared TCP port.
+        const realPodTargets = (pod: PodInfo): MatrixTarget[] =>
+          e.ports
+            .filter((x) => x.protocol === 'TCP')
+            .map((p) => ({ label: `${id} ${p.port}/${p.protocol} via pod-ip`, dest: id, endpointId: e.id, port: p, addressing: 'pod-ip', proto: 'http', host: pod.ip, dialPort: p.port, answerer: { kind: 'pod', name: pod.name }, alive: { by: 'ready', ok: pod.ready, why: `pod ${pod.name} ${pod.ready ? 'Ready' : 'not Ready'}` } }));
         // Through each Service that selects the workload: DNS name and ClusterIP, on the Service port.
-        for (const s of topo.services.filter((x) => x.namespace === e.namespace && Object.keys(x.selector).length && Object.entries(x.selector).every(([k, v]) => labels[k] === v))) {
+        const services = topo.services.filter((x) => x.namespace === e.namespace && Object.keys(x.selector).length && Object.entries(x.selector).every(([k, v]) => labels[k] === v));
+        // No Service selects it (pods talk pod to pod): the real pod, by IP, on every declared TCP port — else its declared flows would go unprobed.
+        const direct = services.length ? undefined : topo.pods.find((p) => p.namespace === e.namespace && p.name.startsWith(`${m.name}-`) && !positionNames.includes(p.name) && Object.entries(labels).every(([k, v]) => p.labels[k] === v));
+        if (direct) out.push(...realPodTargets(direct));
+        for (const s of services) {
           for (const sp of s.ports) {
             const podPort = e.ports.find((p) => (typeof sp.targetPort === 'string' ? p.name === sp.targetPort : p.port === (sp.targetPort ?? sp.port)) && p.protocol === sp.protocol);
             if (!podPort) continue;
@@ -95,11 +104,7 @@ export function planTargets(reach: Reachability, topo: Topology, positions: read
           }
           // The real pod, by IP, on every declared port.
           const pod = podsOfService(topo, s).find((p) => !positionNames.includes(p.name));
-          if (pod) {
-            for (const p of e.ports.filter((x) => x.protocol === 'TCP')) {
-              out.push({ label: `${id} ${p.port}/${p.protocol} via pod-ip`, dest: id, endpointId: e.id, port: p, addressing: 'pod-ip', proto: 'http', host: pod.ip, dialPort: p.port, answerer: { kind: 'pod', name: pod.name }, alive: { by: 'ready', ok: pod.ready, why: `pod ${pod.name} ${pod.ready ? 'Ready' : 'not Ready'}` } });
-            }
-          }
+          if (pod) out.push(...realPodTargets(pod));
           break;
         }
         // The twin (the compromised position, policy-equivalent): ports nothing declares.

@@ -9,7 +9,7 @@
  * the weakened copy), so a weakening the matrix cannot see says so.
  */
 import type { LoadedObject, ManifestSet } from '../manifests/types.ts';
-import { inScopeNamespaces } from '../analyzers/workloads.ts';
+import { cdeNamespaces } from '../analyzers/rbac/scope.ts';
 import type { Weakening } from './live-mutants.ts';
 
 /** Where the live dir keeps every API object of a user's set (harness/manifests/live-dir.ts). */
@@ -40,7 +40,7 @@ function isDefaultDeny(s: NpSpec): boolean {
 }
 
 export function setWeakenings(set: ManifestSet, file = LIVE_SET_FILE, max = 8): Weakening[] {
-  const cde = new Set(inScopeNamespaces(set));
+  const cde = cdeNamespaces(set);
   const policies = set.objects.filter((o) => o.object.kind === 'NetworkPolicy' && cde.has(o.object.metadata.namespace ?? '')).sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
   const out: Weakening[] = [];
   for (const p of policies) {

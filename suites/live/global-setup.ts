@@ -5,6 +5,7 @@ import { installSignalHandlers } from '../../harness/cluster/cleanup.ts';
 import { StepError } from '../../harness/cluster/progress.ts';
 import { chooseImageSource, type ImageMode } from '../../harness/cluster/images.ts';
 import { detectCni, layoutForCni, liveCniFromEnv } from '../../harness/cluster/cni/index.ts';
+import { liveManifestsDir } from '../../harness/scenario/context.ts';
 import { writeBootReport } from './support/report.ts';
 
 /**
@@ -20,6 +21,7 @@ import { writeBootReport } from './support/report.ts';
  *   PCI_LIVE_CNI=calico|cilium the shared cluster's CNI: layout pci-calico (default) or pci-cilium;
  *                              with PCI_LIVE_KUBECONFIG, checked against the cluster's. Workers see the
  *                              cluster's CNI here, and every live result names it (harness/scenario/sink.ts).
+ *   PCI_LIVE_MANIFESTS=dir     the set to boot and attack (default manifests/; `run --manifests` lays a user's out)
  */
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -54,7 +56,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.PCI_LIVE_CNI = layout.slice('pci-'.length);
   let cluster: BootedCluster;
   try {
-    cluster = await bootCluster({ layout, images });
+    // The set under attack: the shipped one, or a user's laid out by `pci-harness run --manifests`.
+    const manifestsDir = liveManifestsDir();
+    cluster = await bootCluster({ layout, images, manifestsDir });
   } catch (e) {
     throw environmentFailure(e);
   }
