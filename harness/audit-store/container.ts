@@ -33,6 +33,8 @@ export interface RunningStore {
 export async function startAuditStore(cluster: string, network = cluster): Promise<RunningStore & { dispose(): Promise<void> }> {
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   const { GenericContainer, Wait } = await import('testcontainers');
+  const present = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', AUDIT_STORE_IMAGE], { reject: false });
+  if (present.exitCode !== 0) throw new Error(`the audit store image ${AUDIT_STORE_IMAGE} is not built: run \`npx pci-harness images build audit-store\``);
   const name = `${cluster}-audit-store`;
   await run('docker', ['rm', '-f', '-v', name], { reject: false });
   const credentials = { accessKeyId: `pci-${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(24).toString('base64url') };

@@ -16,6 +16,8 @@ import type { Cluster, ClusterLayout, ClusterProvider } from './provider.ts';
 import { assertNoPulls } from './pulls.ts';
 import { signedImagePlan, withPublicKey, setVerifiesRegistry } from '../registry/names.ts';
 import { setUpSigning, type SigningSetup } from '../registry/setup.ts';
+import { setShipsToStandIn } from '../audit-store/names.ts';
+import { setUpAuditStore } from '../audit-store/setup.ts';
 import { waitAdmissionServing, waitClusterPoliciesReady, waitNamespaceRollouts, waitRollout, waitValidatingWebhook } from './readiness.ts';
 import { cniOf, cniSteps, imagesForLayout, isPciLayout } from './cni/index.ts';
 
@@ -131,6 +133,15 @@ function signedRestStep(log: Log, signing: () => SigningSetup | undefined): Boot
   };
 }
 
+/**
+ * The set's shipper writes to the live lane's stand-in store: start it beside
+ * the cluster with the bucket and the Secret the shipper needs
+ * (harness/audit-store/), before the set is applied. Labelled like the registry.
+ */
+function auditStoreStep(objects: K8sObject[], log: Log): BootStep {
+  return { name: 'audit store (Object Lock bucket + shipper Secret)', run: async (c) => void (await setUpAuditStore(c, objects, log)) };
+}
+
 /** The PCI set in dependency order, one step per phase, waiting where a later phase depends on an earlier one. */
 function pciSetSteps(plan: PhasePlan[], log: Log, publicKey: () => string | undefined = () => undefined): BootStep[] {
   return plan.map(({ phase, objects }) => ({
@@ -209,6 +220,7 @@ export async function bootCluster(opts: BootOptions = {}): Promise<BootedCluster
     ...(signs ? [signingStep(log, (s) => (signing = s))] : []),
     ...cniSteps(layout, images, log),
     ...(isPciLayout(layout) ? [kyvernoStep(images, log)] : []),
+    ...(isPciLayout(layout) && setShipsToStandIn(plan.flatMap((p) => p.objects)) ? [auditStoreStep(plan.flatMap((p) => p.objects), log)] : []),
     ...pciSetSteps(plan, log, () => signing?.publicKey),
     ...(signs ? [signedRestStep(log, () => signing)] : []),
     ...(images.expectNoPulls ? [{ name: 'assert zero image pulls', run: assertNoPulls }] : []),
