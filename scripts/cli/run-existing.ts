@@ -17,6 +17,7 @@ import { readLiveResults } from '../../harness/scenario/sink.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
 import { locateKyvernoCli } from '../../harness/tools/kyverno-cli.ts';
 import { InputError } from '../../harness/errors.ts';
+import type { ManifestSet } from '../../harness/manifests/types.ts';
 import { EXIT, runVerdict } from './exit-codes.ts';
 import { DEFAULT_MANIFESTS, REPO_ROOT, VERSION } from './paths.ts';
 import { FILES, renderSummaryMd, unmappedLivePairs, writeCheckFiles, writeLiveFiles } from './run.ts';
@@ -34,7 +35,9 @@ export interface RunExistingArgs {
   kubeconfig: string;
   context?: string;
   out?: string;
-  manifestsDir?: string;
+  /** The set to predict from (`run --manifests`, already loaded); default the shipped set. */
+  set?: ManifestSet;
+  manifestsLabel?: string;
   signingKey?: import('node:crypto').KeyObject;
   signingPath?: string;
 }
@@ -63,13 +66,13 @@ export async function runExistingCommand(a: RunExistingArgs): Promise<number> {
   const out = resolve(a.out ?? join('reports', stamp));
   mkdirSync(out, { recursive: true });
   const started = Date.now();
-  const manifestsDir = a.manifestsDir ?? join(REPO_ROOT, 'manifests');
+  const label = a.manifestsLabel ?? DEFAULT_MANIFESTS;
   const say = (l: string) => process.stderr.write(`${l}\n`);
-  say(`\n==> [1/3] offline check of ${manifestsDir}`);
-  const set = loadManifestDir(manifestsDir);
+  say(`\n==> [1/3] offline check of ${label}`);
+  const set = a.set ?? loadManifestDir(join(REPO_ROOT, 'manifests'));
   const check = await runAnalyzers(set, defaultAnalyzers());
   const titles = controlMapTitles(set);
-  const meta = { manifests: a.manifestsDir ?? DEFAULT_MANIFESTS, manifestsDir: set.dir, version: VERSION };
+  const meta = { manifests: label, manifestsDir: set.dir, version: VERSION };
   const checkText = writeCheckFiles(out, summarize(check.results, titles), meta);
   const offlineSeconds = (Date.now() - started) / 1000;
 

@@ -32,7 +32,7 @@ import { DEFAULT_MANIFESTS, REPO_ROOT, VERSION } from './paths.ts';
 
 export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--out DIR] [--offline-only] [--key FILE] [--shard i/n]
        pci-harness run --manifests X [--namespace NS] [--values F]... [--release R] [--spec DIR] [...]
-       pci-harness run --kubeconfig FILE [--context NAME] [--out DIR] [--key FILE]
+       pci-harness run --kubeconfig FILE [--context NAME] [--manifests X ...] [--out DIR] [--key FILE]
 
 The main job: proves the shipped PCI set offline, builds (or reuses) the
 cluster images, boots a kind cluster with Calico, Kyverno and the PCI set,
@@ -271,13 +271,6 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (values.context !== undefined && values.kubeconfig === undefined) throw new InputError('--context needs --kubeconfig', { hint: 'pci-harness run --kubeconfig FILE --context NAME' });
-  if (values.kubeconfig !== undefined) {
-    // A cluster the harness did not create: non-destructive checks only (scripts/cli/run-existing.ts, harness/existing/).
-    if (values.shard || values['offline-only']) throw new InputError('--kubeconfig runs against an existing cluster: it does not combine with --shard or --offline-only', { hint: 'drop one of them' });
-    const { runExistingCommand } = await import('./run-existing.ts');
-    const key = signingKeyFor(values.key, resolve(values.out ?? 'reports'));
-    return runExistingCommand({ kubeconfig: values.kubeconfig, ...(values.context ? { context: values.context } : {}), ...(values.out ? { out: values.out } : {}), signingKey: key.key, signingPath: key.path });
-  }
   if (!['auto', 'local', 'upstream'].includes(values.images)) throw new InputError(`unknown --images "${values.images}"`, { hint: 'use auto, local or upstream' });
   if (values.shard && values['offline-only']) throw new InputError('--shard splits the live files: it makes no sense with --offline-only', { hint: 'drop one of them' });
   const shard = values.shard ? parseShard(values.shard) : undefined;
@@ -292,6 +285,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     : undefined;
   if (!userSet && (values.namespace !== undefined || values.values || values.release !== undefined || values.spec !== undefined)) {
     throw new InputError('--namespace, --values, --release and --spec describe a set of your own: they need --manifests', { hint: 'pci-harness run --manifests DIR --namespace NS' });
+  }
+  if (values.kubeconfig !== undefined) {
+    // A cluster the harness did not create: non-destructive checks only (scripts/cli/run-existing.ts, harness/existing/).
+    if (values.shard || values['offline-only']) throw new InputError('--kubeconfig runs against an existing cluster: it does not combine with --shard or --offline-only', { hint: 'drop one of them' });
+    const { runExistingCommand } = await import('./run-existing.ts');
+    const key = signingKeyFor(values.key, resolve(values.out ?? 'reports'));
+    return runExistingCommand({ kubeconfig: values.kubeconfig, ...(values.context ? { context: values.context } : {}), ...(values.out ? { out: values.out } : {}), ...(userSet ? { set: userSet.set, manifestsLabel: userSet.label } : {}), signingKey: key.key, signingPath: key.path });
   }
   const runnable = userSet ? filesForUserSet(await liveFiles()) : await liveFiles();
   const shardOf = shard ? { ...shard, files: shardFiles(runnable, shard) } : undefined;
