@@ -69,7 +69,8 @@ beforeAll(async () => {
     kubeconfig = reuse;
     auditDir = join((await locateCluster(reuse, { name: process.env.PCI_EXISTING_CLUSTER })).workDir, 'audit');
   } else {
-    booted = await bootCluster({ layout: 'pci-calico' });
+    // PCI_EXISTING_BOOT_NAME: a name of your own for the cluster this file boots (default pci-<time>-<hex>).
+    booted = await bootCluster({ layout: 'pci-calico', ...(process.env.PCI_EXISTING_BOOT_NAME ? { name: process.env.PCI_EXISTING_BOOT_NAME } : {}) });
     writeBootReport('existing-cluster', { bootMs: booted.bootMs, timings: booted.timings });
     kubeconfig = booted.kubeconfigPath;
     auditDir = join(booted.workDir, 'audit');
