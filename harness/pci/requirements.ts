@@ -34,6 +34,7 @@ export const PCI_REQUIREMENTS: Record<string, string> = {
   '10.2.2': 'Audit logs record the required details for each event',
   '10.3.2': 'Audit log files protected from modification',
   '10.3.3': 'Audit log files promptly backed up to a central server',
+  '10.3.4': 'File integrity monitoring or change-detection used on audit logs',
   '10.5.1': 'Audit log history retained for at least 12 months',
   '11.5.1': 'Intrusion-detection / prevention techniques in place',
   '12.5.2': 'PCI DSS scope documented and confirmed',

@@ -19,7 +19,7 @@ export const LIVE_CHECKS = {
   /** The compromised pipeline's unsafe deploys into the CDE (every kind, its own credentials): refused by the first layer the offline lane predicts, with the exact Kyverno rules. */
   'live.admission.pipeline': ['2.2.5', '2.2.6', '6.3.2'],
   /** A live weakening of the cluster turns the scenario that guards it red. */
-  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '2.2.6', '3.6.1', '6.3.2', '7.2.2', '10.2.1'],
+  'live.mutant': ['1.3.1', '1.3.2', '2.2.1', '2.2.3', '2.2.6', '3.6.1', '6.3.2', '7.2.2', '10.2.1', '10.3.2', '10.3.3', '10.5.1'],
   /** A compromised pipeline deploys into the CDE: only images signed with the organisation key are admitted (verifyImages against the live registry). */
   'live.supply-chain.signature': ['6.3.2'],
   /** An insider (a human identity of the access table, impersonated) reads Secrets or execs into the CDE: 403 unless the table grants it. */
@@ -42,6 +42,12 @@ export const LIVE_CHECKS = {
   'live.existing.not-tested': ['1.2.1', '1.3.1', '1.3.2', '2.2.1', '2.2.3', '2.2.6', '3.6.1', '6.3.2', '7.2.2', '8.3.2', '10.2.1'],
   /** Audit-log rotation (own cluster, the set's policy, maxsize 1 MB): a known series of audited requests is in the current and rotated files exactly once. */
   'live.audit.rotation': ['10.2.1'],
+  /** The shipper (manifests/cluster/50-audit-shipping.yaml): an insider's denied Secret read reaches the store within seconds with identity and no secret value; every event of a series arrives across a forced rotation and a shipper restart. */
+  'live.audit.shipping': ['10.3.3'],
+  /** The store refuses to delete, overwrite or shorten the retention of a shipped object; Object Lock COMPLIANCE >= 12 months on the bucket and on each object. */
+  'live.audit.store': ['10.3.2', '10.5.1'],
+  /** A sha256 per shipped object version, recorded in the evidence, equals the store's bytes when read back. */
+  'live.audit.integrity': ['10.3.4'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type LiveCheckId = keyof typeof LIVE_CHECKS;
