@@ -24,13 +24,14 @@ import { readLiveResults } from '../../harness/scenario/sink.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
 import { cacheDir } from '../../harness/tools/locate.ts';
 import { signingKeyFor } from './keys.ts';
+import { cniDisagreements, cniList, mergeOutcomes, renderDisagreements, type LiveCni } from './run-cni.ts';
 import { disposeLiveDir, filesForUserSet, layOut, loadUserSet, unavailableImages } from './run-set.ts';
 import { notTestedOnSet } from '../../harness/scenario/set-coverage.ts';
 import { filterArgs, liveFiles, parseShard, shardFiles } from './shard.ts';
 import { EXIT, runVerdict, type RunVerdict, type VitestFailures } from './exit-codes.ts';
 import { DEFAULT_MANIFESTS, REPO_ROOT, VERSION } from './paths.ts';
 
-export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--out DIR] [--offline-only] [--key FILE] [--shard i/n]
+export const RUN_USAGE = `Usage: pci-harness run [--images auto|local|upstream] [--cni calico|cilium|all] [--out DIR] [--offline-only] [--key FILE] [--shard i/n]
        pci-harness run --manifests X [--namespace NS] [--values F]... [--release R] [--spec DIR] [...]
        pci-harness run --kubeconfig FILE [--context NAME] [--manifests X ...] [--out DIR] [--key FILE]
 
@@ -67,6 +68,9 @@ Every text file is redacted of credentials before SHA256SUMS is written.
                   adds coverage.txt (what is NOT TESTED and why). Exit 2: no such file or context;
                   3: the cluster does not answer. Probe image: PCI_HARNESS_PROBE_IMAGE
   --context NAME  the kubeconfig context (default: its current context)
+  --cni C         calico (default), cilium, or all (the live lane once per CNI, same files and
+                  set; results name their CNI; cni-comparison.txt lists attempts whose verdict
+                  differs between the two)
   --shard i/n     run only the i-th of n slices of the live files (by sorted path; the
                   reachability matrix alone), recorded in run.json; join the packages
                   with \`pci-harness merge\`
@@ -97,7 +101,7 @@ export const FILES = {
 } as const;
 
 /** The vitest child: only the `live` project (controls and attack scenarios), with our outcome reporter. */
-export function vitestArgs(out: string, files: readonly string[] = []): string[] {
+export function vitestArgs(out: string, files: readonly string[] = [], cni?: LiveCni): string[] {
   return [
     join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
     'run',
@@ -106,17 +110,18 @@ export function vitestArgs(out: string, files: readonly string[] = []): string[]
     '--reporter=default',
     `--reporter=${join(REPO_ROOT, 'harness', 'report', 'vitest-outcome.ts')}`,
     '--reporter=junit',
-    `--outputFile.junit=${join(out, FILES.vitestJunit)}`,
+    `--outputFile.junit=${join(out, cni ? FILES.vitestJunit.replace(/\.junit\.xml$/, `.${cni}.junit.xml`) : FILES.vitestJunit)}`,
     ...filterArgs(files),
   ];
 }
 
-export function vitestEnv(out: string, images: string): Record<string, string> {
+/** `cni` when the run covers several CNIs: each one's raw files under its own name. */
+export function vitestEnv(out: string, images: string, cni?: LiveCni): Record<string, string> {
   return {
     PCI_HARNESS_IMAGES: images,
     PCI_EVIDENCE_DIR: out,
-    PCI_LIVE_RESULTS: join(out, FILES.liveResults),
-    PCI_VITEST_OUTCOME: join(out, FILES.vitestOutcome),
+    PCI_LIVE_RESULTS: cni ? join(out, FILES.liveResults, cni) : join(out, FILES.liveResults),
+    PCI_VITEST_OUTCOME: join(out, cni ? FILES.vitestOutcome.replace(/\.json$/, `.${cni}.json`) : FILES.vitestOutcome),
   };
 }
 
@@ -246,6 +251,13 @@ export function renderSummaryMd(s: SummaryInput): string {
   ].join('\n');
 }
 
+/** Versions for run.json: the CNI(s) the live lane ran, each named with its version. */
+function runVersions(record: ReturnType<typeof loadRecord> | undefined, cnis: readonly LiveCni[]): RunReport['context']['versions'] {
+  const first = versionsFromRecord(record, cnis[0]);
+  if (cnis.length === 1) return first;
+  return { ...first, cni: cnis.map((c) => versionsFromRecord(record, c).cni ?? c).join(' + ') };
+}
+
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -256,6 +268,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       key: { type: 'string' },
       shard: { type: 'string' },
       manifests: { type: 'string' },
+      cni: { type: 'string' },
       namespace: { type: 'string' },
       values: { type: 'string', multiple: true },
       release: { type: 'string' },
@@ -274,6 +287,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!['auto', 'local', 'upstream'].includes(values.images)) throw new InputError(`unknown --images "${values.images}"`, { hint: 'use auto, local or upstream' });
   if (values.shard && values['offline-only']) throw new InputError('--shard splits the live files: it makes no sense with --offline-only', { hint: 'drop one of them' });
   const shard = values.shard ? parseShard(values.shard) : undefined;
+  const cnis = cniList(values.cni);
   // A user's set (--manifests): bad input is exit 2 here, before anything slow.
   const userSet = values.manifests !== undefined
     ? loadUserSet(values.manifests, {
@@ -350,19 +364,35 @@ export async function runCommand(argv: string[]): Promise<number> {
       }
     }
     if (!environment) {
-      step(3, total, `live suites: boot kind + Calico + Kyverno + ${userSet ? userSet.label : 'PCI set'}, attack, tear down`);
-      const env: Record<string, string> = { ...vitestEnv(out, values.images), ...(userSet?.live ? { PCI_LIVE_MANIFESTS: userSet.live.dir } : {}) };
-      // A reused --out must not carry an earlier run's results into this verdict.
-      rmSync(env.PCI_LIVE_RESULTS!, { recursive: true, force: true });
-      rmSync(env.PCI_VITEST_OUTCOME!, { force: true });
+      step(3, total, `live suites: boot kind + ${cnis.map((c) => (c === 'calico' ? 'Calico' : 'Cilium')).join(', then ')} + Kyverno + ${userSet ? userSet.label : 'PCI set'}, attack, tear down`);
       if (shardOf) process.stderr.write(`shard ${shardOf.index}/${shardOf.count}: ${shardOf.files.join(' ')}\n`);
-      const r = await execa(process.execPath, vitestArgs(out, shardOf?.files ?? (userSet ? runnable : [])), { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], reject: false, env });
+      const outcomes: Array<{ cni: LiveCni; outcome: VitestOutcome | undefined }> = [];
+      const raw: LiveResult[] = [];
+      // A reused --out must not carry an earlier run's results into this verdict.
+      rmSync(join(out, FILES.liveResults), { recursive: true, force: true });
+      rmSync(join(out, FILES.vitestOutcome), { force: true });
+      for (const cni of cnis) {
+        const sub = cnis.length > 1 ? cni : undefined;
+        const env: Record<string, string> = { ...vitestEnv(out, values.images, sub), PCI_LIVE_CNI: cni, ...(userSet?.live ? { PCI_LIVE_MANIFESTS: userSet.live.dir } : {}) };
+        rmSync(env.PCI_VITEST_OUTCOME!, { force: true });
+        if (sub) process.stderr.write(`\n==> live lane on ${cni}\n`);
+        const r = await execa(process.execPath, vitestArgs(out, shardOf?.files ?? (userSet ? runnable : []), sub), { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], reject: false, env });
+        // The worst exit of the CNIs' runs decides (a crash on one is not hidden by the other's pass).
+        vitestExit = Math.max(vitestExit ?? 0, r.exitCode ?? 1);
+        outcomes.push({ cni, outcome: readVitestOutcome(env.PCI_VITEST_OUTCOME!) });
+        raw.push(...readLiveResults(env.PCI_LIVE_RESULTS!));
+      }
       if (userSet) disposeLiveDir(userSet);
-      vitestExit = r.exitCode ?? undefined;
-      const outcome = readVitestOutcome(env.PCI_VITEST_OUTCOME!);
+      const outcome = mergeOutcomes(outcomes);
+      if (cnis.length > 1 && outcome) writeEvidence(join(out, FILES.vitestOutcome), `${JSON.stringify(outcome, null, 2)}\n`);
       // Redacted before rendering: reports truncate evidence, and a cut PEM block must not escape the patterns.
-      liveResults = redactValue([...readLiveResults(env.PCI_LIVE_RESULTS!), ...(userSet ? notTestedOnSet(userSet.label) : [])]);
+      liveResults = redactValue([...raw, ...(userSet ? notTestedOnSet(userSet.label) : [])]);
       live = { summary: writeLiveFiles(out, liveResults, titles, meta, outcome), outcome };
+      if (cnis.length > 1) {
+        const text = renderDisagreements(cniDisagreements(liveResults));
+        writeEvidence(join(out, 'cni-comparison.txt'), `${text}\n`);
+        process.stderr.write(`${text.split('\n')[0]}\n`);
+      }
       const unmapped = unmappedLivePairs(liveResults);
       if (unmapped.length) process.stderr.write(`pci-harness run: warning: live results under requirements their check does not declare (harness/scenario/checks.ts): ${unmapped.join('; ')}\n`);
       timed('live suites (boot, attack, teardown)');
@@ -407,7 +437,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       manifests: manifestsLabel,
       manifestDigest: treeDigest(set.dir),
       imageSource: values.images,
-      versions: versionsFromRecord(existsSync(join(out, FILES.images)) ? loadRecord(join(out, FILES.images)) : undefined),
+      versions: runVersions(existsSync(join(out, FILES.images)) ? loadRecord(join(out, FILES.images)) : undefined, cnis),
       timings,
       verdict,
       ...(shardOf ? { shard: shardOf } : {}),
