@@ -59,6 +59,13 @@ export class TrailReader {
     this.prefix = prefix;
   }
 
+  /** Mark every version stored now as read, without reading it: later polls see only what arrives after. */
+  async skipExisting(): Promise<number> {
+    const all = await this.client.versions(this.bucket, this.prefix);
+    for (const v of all) this.seen.add(`${v.key}\u0000${v.versionId}`);
+    return all.length;
+  }
+
   /** Read every version not read yet; returns the events read so far. */
   async poll(): Promise<AuditEvent[]> {
     for (const v of await this.client.versions(this.bucket, this.prefix)) {
