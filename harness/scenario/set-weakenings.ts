@@ -39,6 +39,17 @@ function isDefaultDeny(s: NpSpec): boolean {
   return selectsAll(s) && (s.ingress ?? []).length === 0 && (s.egress ?? []).length === 0 && (s.policyTypes ?? []).length > 0;
 }
 
+/** A rule without its peers admits every peer on its ports: the direction's opening, and the requirement it breaks. */
+const OPENINGS = [
+  { direction: 'ingress', peers: 'from', requirement: '1.3.1', what: 'accepts its ports from any source' },
+  { direction: 'egress', peers: 'to', requirement: '1.3.2', what: 'reaches any destination on its ports' },
+] as const;
+
+function withoutKey(r: Rule, key: 'from' | 'to'): Rule {
+  const { [key]: _gone, ...rest } = r;
+  return rest;
+}
+
 export function setWeakenings(set: ManifestSet, file = LIVE_SET_FILE, max = 8): Weakening[] {
   const cde = cdeNamespaces(set);
   const policies = set.objects.filter((o) => o.object.kind === 'NetworkPolicy' && cde.has(o.object.metadata.namespace ?? '')).sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
@@ -56,22 +67,14 @@ export function setWeakenings(set: ManifestSet, file = LIVE_SET_FILE, max = 8): 
       });
       continue;
     }
-    if ((spec.ingress ?? []).some((r) => (r.from ?? []).length > 0)) {
+    for (const d of OPENINGS) {
+      if (!(spec[d.direction] ?? []).some((r) => (r[d.peers] ?? []).length > 0)) continue;
       out.push({
-        id: `set-open-ingress-${slug(where)}`,
-        description: `${where} accepts its ports from any source (every ingress rule loses its from)`,
-        requirement: '1.3.1',
+        id: `set-open-${d.direction}-${slug(where)}`,
+        description: `${where} ${d.what} (every ${d.direction} rule loses its ${d.peers})`,
+        requirement: d.requirement,
         file,
-        mutate: (docs) => docs.map((d) => (same(d, p) ? { ...d, spec: { ...d.spec, ingress: d.spec.ingress.map(({ from: _from, ...r }: Rule) => r) } } : d)),
-      });
-    }
-    if ((spec.egress ?? []).some((r) => (r.to ?? []).length > 0)) {
-      out.push({
-        id: `set-open-egress-${slug(where)}`,
-        description: `${where} reaches any destination on its ports (every egress rule loses its to)`,
-        requirement: '1.3.2',
-        file,
-        mutate: (docs) => docs.map((d) => (same(d, p) ? { ...d, spec: { ...d.spec, egress: d.spec.egress.map(({ to: _to, ...r }: Rule) => r) } } : d)),
+        mutate: (docs) => docs.map((x) => (same(x, p) ? { ...x, spec: { ...x.spec, [d.direction]: x.spec[d.direction].map((r: Rule) => withoutKey(r, d.peers)) } } : x)),
       });
     }
   }
