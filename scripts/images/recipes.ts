@@ -20,6 +20,8 @@ import { probe } from "./probe/recipe.ts";
 import { calico } from "./calico/recipe.ts";
 import { signing } from "./signing/recipe.ts";
 import { server } from "./server/recipe.ts";
+import { otelcol } from "./otelcol/recipe.ts";
+import { auditStore } from "./audit-store/recipe.ts";
 
 export const recipes: Recipe[] = [
   debianBase,
@@ -41,4 +43,6 @@ export const recipes: Recipe[] = [
   calico,
   signing,
   server,
+  otelcol,
+  auditStore,
 ];
