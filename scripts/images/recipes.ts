@@ -18,6 +18,7 @@ import { helm } from "./kyverno/helm.ts";
 import { kyverno } from "./kyverno/images.ts";
 import { probe } from "./probe/recipe.ts";
 import { calico } from "./calico/recipe.ts";
+import { cilium } from "./cilium/recipe.ts";
 import { signing } from "./signing/recipe.ts";
 import { server } from "./server/recipe.ts";
 import { otelcol } from "./otelcol/recipe.ts";
@@ -41,6 +42,7 @@ export const recipes: Recipe[] = [
   kyverno,
   probe,
   calico,
+  cilium,
   signing,
   server,
   otelcol,

@@ -107,14 +107,14 @@ export const cilium: Recipe = {
         ' && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb',
         // Upstream's runtime image: iptables-wrapper picks legacy or nft the way the node already does (as kube-proxy).
         'COPY iptables-wrapper-installer.sh /tmp/',
-        'RUN /tmp/iptables-wrapper-installer.sh --no-sanity-check && rm /tmp/iptables-wrapper-installer.sh',
+        'RUN /tmp/iptables-wrapper-installer.sh --no-sanity-check && rm -f /tmp/iptables-wrapper-installer.sh',
         'COPY usr/ /usr/',
         'COPY opt/ /opt/',
         'COPY cni/ /cni/',
         'COPY var/ /var/',
         'COPY init-container.sh install-plugin.sh cni-uninstall.sh /',
-        // daemon/Makefile install: the agent's sockets are group cilium.
-        'RUN groupadd -f cilium \\',
+        // daemon/Makefile install (groupadd -f cilium): the agent's sockets are group cilium. minbase has no groupadd.
+        "RUN { getent group cilium >/dev/null || echo 'cilium:x:1000:' >> /etc/group; } \\",
         ' && for t in cilium-agent cilium-dbg cilium-health cilium-health-responder cilium-mount cilium-sysctlfix clang llc ip iptables ipset modprobe nsenter; do command -v $t >/dev/null || { echo "missing $t"; exit 1; }; done \\',
         ` && clang --version | grep -q "version ${LLVM_MAJOR}\\." && test -f /var/lib/cilium/bpf/bpf_lxc.c && test -x /opt/cni/bin/cilium-cni && test -x /cni/loopback`,
         'ENV INITSYSTEM=SYSTEMD',
