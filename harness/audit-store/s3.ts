@@ -10,6 +10,8 @@ export interface S3Reply {
   status: number;
   /** S3 error code from the XML body (AccessDenied, ObjectLocked, ...), when there is one. */
   code?: string;
+  /** The error's Message (why the store refused), when there is one. */
+  message?: string;
   body: Buffer;
   headers: Headers;
 }
@@ -57,7 +59,8 @@ export class S3Client {
     const res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : new Uint8Array(Buffer.from(opts.body)), signal: AbortSignal.timeout(30_000) });
     const body = Buffer.from(await res.arrayBuffer());
     const code = res.status >= 300 ? tag(body.toString('utf8'), 'Code') : undefined;
-    return { status: res.status, code, body, headers: res.headers };
+    const message = res.status >= 300 ? tag(body.toString('utf8'), 'Message') : undefined;
+    return { status: res.status, code, message, body, headers: res.headers };
   }
 
   /** A bucket with Object Lock (only possible at creation: S3 turns versioning on with it). */
