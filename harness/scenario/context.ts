@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { predictReachability, type Reachability } from '../analyzers/network/matrix.ts';
+import { predictReachability, type CniSemantics, type Reachability } from '../analyzers/network/matrix.ts';
 import { memberId, type Endpoint, type Member } from '../analyzers/network/model.ts';
 import { requireEnforcement, type CanaryResult } from '../cluster/canary.ts';
 import { REPO_ROOT } from '../cluster/paths.ts';
@@ -41,9 +41,18 @@ export function isShippedSet(): boolean {
   return liveManifestsDir() === join(REPO_ROOT, 'manifests');
 }
 
+/**
+ * The live CNI's reading of the NetworkPolicy API's implementation-defined
+ * corners (harness/analyzers/network/matrix.ts CniSemantics): the matrix and
+ * the live mutants predict what THIS cluster's CNI should do.
+ */
+export function liveCniSemantics(cni = process.env.PCI_LIVE_CNI): CniSemantics {
+  return cni === 'cilium' ? { ipBlockSelectsPods: false } : {};
+}
+
 export async function scenarioContext(cluster: Cluster, manifestsDir = liveManifestsDir()): Promise<ScenarioContext> {
   const set = loadManifestDir(manifestsDir);
-  const reach = predictReachability(set);
+  const reach = predictReachability(set, liveCniSemantics());
   const flows = findSpec<FlowTableSpec>(set, 'FlowTable')?.spec.flows ?? [];
   const topology = await readTopology(cluster);
   const find = (id: string) => {

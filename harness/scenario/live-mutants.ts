@@ -5,7 +5,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { predictReachability, type Reachability } from '../analyzers/network/matrix.ts';
 import type { Cluster } from '../cluster/provider.ts';
 import { loadManifestDir } from '../manifests/load.ts';
-import type { ScenarioContext } from './context.ts';
+import { liveCniSemantics, type ScenarioContext } from './context.ts';
 import { observeCells, type ObservedCell, type PlannedCell } from './matrix.ts';
 import { predictHostFlow, predictPodFlow, type Prediction } from './predict.ts';
 import type { LiveResult } from './result.ts';
@@ -150,7 +150,7 @@ export async function runLiveMutant(ctx: ScenarioContext, baseline: readonly Pla
   try {
     cpSync(ctx.manifestsDir, dir, { recursive: true });
     writeFileSync(join(dir, w.file), mutated.map((d) => stringify(d)).join('---\n'));
-    reach = predictReachability(loadManifestDir(dir));
+    reach = predictReachability(loadManifestDir(dir), liveCniSemantics());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

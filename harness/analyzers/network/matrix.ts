@@ -97,7 +97,18 @@ export function portMatches(ports: PolicyPort[] | undefined, p: Port): boolean {
   });
 }
 
-export function predictReachability(set: ManifestSet): Reachability {
+/**
+ * How the CNI reads what the NetworkPolicy API leaves implementation-defined.
+ * `ipBlockSelectsPods` (default true, Calico's reading and the offline lane's:
+ * the wider one, the safe direction for proving denials): whether an ipBlock
+ * that holds pod or Service addresses admits pods. Cilium: false (its CIDR
+ * rules do not apply between Cilium-managed endpoints; observed live).
+ */
+export interface CniSemantics {
+  ipBlockSelectsPods?: boolean;
+}
+
+export function predictReachability(set: ManifestSet, semantics: CniSemantics = {}): Reachability {
   const model = buildModel(set);
   const { endpoints } = model;
   const n = endpoints.length;
@@ -149,7 +160,7 @@ export function predictReachability(set: ManifestSet): Reachability {
       // for a tool that proves denials (see docs/upstream-fidelity.md, "NetworkPolicy").
       const { cidr, except } = peer.ipBlock;
       if (cidrContainsIp(cidr, EXTERNAL_IP_PARSED) && !except.some((x) => cidrContainsIp(x, EXTERNAL_IP_PARSED))) b.set(model.external.id);
-      if (ipBlockHoldsPods(peer.ipBlock)) for (const e of endpoints) if (!e.external) b.set(e.id);
+      if (semantics.ipBlockSelectsPods !== false && ipBlockHoldsPods(peer.ipBlock)) for (const e of endpoints) if (!e.external) b.set(e.id);
     } else {
       const namespaces = peer.namespaceSelector
         ? [...byNamespace.keys()].filter((ns) => matchesSelector(peer.namespaceSelector as NonNullable<Peer['namespaceSelector']>, model.namespaceLabels(ns)))
