@@ -28,6 +28,8 @@ const record = (files: Record<string, string>): BuildRecord => ({
     img('kyverno', 'reg.kyverno.io/kyverno/kyverno:v1.16.3'),
     img('probe', PROBE_IMAGE),
     img('server', SERVER_IMAGE),
+    // The audit shipper (cluster/50-audit-shipping.yaml).
+    img('otelcol', 'localhost/pci-harness/otelcol:v0.156.0'),
   ],
   files: Object.fromEntries(Object.entries(files).map(([k, path]) => [k, { path, recipe: k }])),
   recipes: [],
@@ -41,7 +43,7 @@ describe('chooseImageSource: the one place local vs upstream is decided', () => 
   });
   it('loads exactly the built images the manifests reference (never the node or build-only images)', () => {
     const s = chooseImageSource('local', { record: full, pciSetDir: join(REPO_ROOT, 'manifests', 'cluster') });
-    expect(s.loadImages).toEqual([PROBE_IMAGE, SERVER_IMAGE, 'quay.io/calico/cni:v3.30.3', 'quay.io/calico/node:v3.30.3', 'reg.kyverno.io/kyverno/kyverno:v1.16.3'].sort());
+    expect(s.loadImages).toEqual([PROBE_IMAGE, SERVER_IMAGE, 'localhost/pci-harness/otelcol:v0.156.0', 'quay.io/calico/cni:v3.30.3', 'quay.io/calico/node:v3.30.3', 'reg.kyverno.io/kyverno/kyverno:v1.16.3'].sort());
     expect(s.notBuilt).toEqual(['reg.kyverno.io/kyverno/not-built:v1']);
   });
   it('the shipped set verifies the signing registry: pods get its signed copies, which are pushed at boot, never loaded or reported as pulls', () => {
