@@ -24,6 +24,7 @@ export const SHIPPED_SET_ONLY: readonly ShippedOnlyFile[] = [
   { file: 'suites/live/scenarios/admission-layers.test.ts', reason: "expects the shipped CDE policy's rule names (cde-pod-security-requirements/...)", checks: ['live.admission.psa', 'live.admission.kyverno'] },
   { file: 'suites/live/scenarios/assessor-checks.test.ts', reason: "the guide's verification table, row by row, names the shipped workloads and policies", checks: ['live.assessor'] },
   { file: 'suites/live/scenarios/assessor-failure-1.test.ts', reason: "the guide's failure 1 (ingress → payment-api) on the shipped set", checks: ['live.assessor'] },
+  { file: 'suites/live/scenarios/audit-shipping.test.ts', reason: "follows the shipped set's audit shipper (manifests/cluster/50-audit-shipping.yaml) to the store beside the cluster; a set of your own ships its trail its own way", checks: ['live.audit.shipping', 'live.audit.store', 'live.audit.integrity'] },
   { file: 'suites/live/scenarios/audit-rotation.test.ts', reason: "the platform's audit-log rotation, on a cluster of its own with the shipped control plane", checks: ['live.audit.rotation'] },
   { file: 'suites/live/scenarios/key-rotation.test.ts', reason: "the platform's encryption-key rotation, on a cluster of its own with the shipped control plane", checks: ['live.encryption.rotation'] },
   { file: 'suites/live/scenarios/guard-mutants.test.ts', reason: "weakens the shipped set's RBAC, taint, PSA labels and Kyverno rules by name", checks: ['live.mutant'] },
