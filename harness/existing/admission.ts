@@ -8,6 +8,7 @@ import { redactCredentials } from '../evidence/bundle.ts';
 import type { ManifestSet } from '../manifests/types.ts';
 import type { LiveResult } from '../scenario/result.ts';
 import { asKind, predictKyverno, predictPsa, readAdmission, UNSAFE_PATHS, weakened, type Json, type UnsafePath, type WorkloadKind } from '../scenario/unsafe-deploys.ts';
+import { inPool } from '../scenario/pool.ts';
 
 /**
  * Admission on a cluster the harness did not create: the unsafe deploys of
@@ -37,18 +38,6 @@ const keyOf = (o: Json) => `${String(o.kind)}/${(o.metadata as { namespace: stri
 async function runningImage(cluster: Cluster, ns: string): Promise<string | undefined> {
   const r = await cluster.kubectl(['get', 'pods', '-n', ns, '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[0].spec.containers[0].image}'], { reject: false });
   return r.stdout.trim() || undefined;
-}
-
-async function pool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
-  return out;
 }
 
 export interface AdmissionOutcome {
@@ -89,7 +78,7 @@ export async function dryRunUnsafeDeploys(cluster: Cluster, set: ManifestSet, ky
   if (attempts.length === 0) return { results: [], missingNamespaces };
   const namespaces = [...new Set(attempts.map((a) => a.namespace))].map((name) => ({ name, labels: labelsOf(name) }));
   const kyverno = await predictKyverno(kyvernoCli, policies, namespaces, attempts.map((a) => a.object));
-  const results = await pool(attempts, 4, async (a): Promise<LiveResult> => {
+  const results = await inPool(attempts, 4, async (a): Promise<LiveResult> => {
     const psa = a.kind === 'Pod' ? predictPsa(a.object, labelsOf(a.namespace)) : { rejects: false, profile: '', violations: [] as string[] };
     const rules = kyverno.get(keyOf(a.object)) ?? [];
     const p = psa.rejects ? { verdict: 'rejected' as const, layer: 'psa' as const } : rules.length ? { verdict: 'rejected' as const, layer: 'kyverno' as const } : { verdict: 'admitted' as const, layer: undefined };

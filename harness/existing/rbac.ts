@@ -6,6 +6,7 @@ import { redactCredentials } from '../evidence/bundle.ts';
 import type { ManifestSet } from '../manifests/types.ts';
 import { compareRules, describeMismatch, identityOf, predictAllows, type Identity, type RulesReviewStatus } from '../scenario/rbac-live.ts';
 import type { LiveResult } from '../scenario/result.ts';
+import { inPool } from '../scenario/pool.ts';
 
 /**
  * The set's declared access (manifests/spec/access.yaml), asked of a cluster
@@ -29,18 +30,6 @@ interface Probe {
   id: Identity;
   namespace: string;
   req: { verb: string; apiGroup: string; resource: string; subresource?: string; name?: string };
-}
-
-async function pool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
-  return out;
 }
 
 /** The SubjectAccessReview body for `id` asking `req` in `namespace`. */
@@ -77,7 +66,7 @@ export async function accessReviews(cluster: Cluster, set: ManifestSet, replayPr
       probes.push({ subject, id, namespace: ns, req: { verb: 'create', apiGroup: '', resource: 'pods', subresource: 'exec' } });
     }
   }
-  const sar = await pool(probes, 6, async (p): Promise<LiveResult> => {
+  const sar = await inPool(probes, 6, async (p): Promise<LiveResult> => {
     const resource = p.req.subresource ? `${p.req.resource}/${p.req.subresource}` : p.req.resource;
     const grantedBy = predictAllows(eff, p.id, p.namespace, { verb: p.req.verb, apiGroup: p.req.apiGroup, resource, ...(p.req.name ? { name: p.req.name } : {}) });
     const predicted = grantedBy ? 'permitted' : 'forbidden';
@@ -109,7 +98,7 @@ export async function accessReviews(cluster: Cluster, set: ManifestSet, replayPr
   });
 
   const rulesProbes = entries.flatMap((e) => [...new Set([...(e.allow ?? []).map((a) => a.namespace ?? ''), ...cde])].filter(Boolean).map((ns) => ({ subject: e.subject as Subject, ns })));
-  const ssrr = await pool(rulesProbes, 6, async ({ subject, ns }): Promise<LiveResult> => {
+  const ssrr = await inPool(rulesProbes, 6, async ({ subject, ns }): Promise<LiveResult> => {
     const id = identityOf(subject, `pci-existing-${subject.name}`);
     const body = JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: ns } });
     const base = {

@@ -13,6 +13,7 @@ import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { recordLiveResults } from '../../../harness/scenario/sink.ts';
 import { explain } from '../support/scenario.ts';
 import { sharedCluster } from '../support/shared.ts';
+import { inPool } from '../../../harness/scenario/pool.ts';
 
 /**
  * Predicted vs observed, the RBAC half. For every subject of the access table
@@ -53,21 +54,6 @@ beforeAll(() => {
   cluster = sharedCluster();
 });
 
-/** Small pool: every review is one short kubectl call; 4 at a time keeps a 2-core machine responsive. */
-async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
-
 describe('predicted vs observed: every access-table subject has, live, exactly the permissions rbac.least-privilege computes', () => {
   it(`the table names subjects and namespaces (${TABLE_NAMESPACES.join(', ')}; witness ${WITNESS})`, () => {
     expect(SUBJECTS.length).toBeGreaterThan(0);
@@ -77,7 +63,7 @@ describe('predicted vs observed: every access-table subject has, live, exactly t
   for (const subject of SUBJECTS) {
     it(`${subjectLabel(subject)}: SelfSubjectRulesReview in ${NAMESPACES.join(', ')} equals the prediction`, async () => {
       const id = identityOf(subject, `insider-rbac-${subject.name}`);
-      const results = await pool(NAMESPACES, 4, async (ns): Promise<LiveResult> => {
+      const results = await inPool(NAMESPACES, 4, async (ns): Promise<LiveResult> => {
         const t0 = Date.now();
         const replay = `echo '${ssrr(ns)}' | ${k()} create --raw /apis/authorization.k8s.io/v1/selfsubjectrulesreviews -f - ${id.args.join(' ')}`;
         const base = {

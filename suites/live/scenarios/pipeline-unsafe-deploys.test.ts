@@ -18,6 +18,7 @@ import { asKind, predictKyverno, predictPsa, readAdmission, UNSAFE_PATHS, weaken
 import { locateKyvernoCli } from '../../../harness/tools/kyverno-cli.ts';
 import { explain } from '../support/scenario.ts';
 import { sharedCluster } from '../support/shared.ts';
+import { inPool } from '../../../harness/scenario/pool.ts';
 
 /**
  * Adversary 2, the compromised CI pipeline, deploys something unsafe into the
@@ -157,19 +158,6 @@ async function attempt(a: Attempt): Promise<LiveResult> {
         }
       : {}),
   };
-}
-
-/** At most `n` at once: the apiserver and Kyverno share two cores with the rest of the run. */
-async function inPool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
-  return out;
 }
 
 beforeAll(async () => {
