@@ -97,42 +97,64 @@ export async function runCanary(cluster: Cluster): Promise<CanaryResult> {
       ...(other ? [runPod(cluster, { namespace: ns, name: 'client-cross', image: cluster.images.probeImage, command: serve, labels: { canary: 'client' }, ...pin(other) })] : []),
     ]);
     const target: AgentTarget = { id: 'canary', proto: 'http', host: await podIP(cluster, ns, 'server'), port: SERVER_PORT };
-    const probeOnce = async (client: string) => {
-      const r = await cluster.kubectl(['exec', '-i', '-n', ns, client, '--', ...agentProbeArgs(2000)], { input: JSON.stringify([target]), reject: false, timeoutMs: 30_000 });
-      const out = parseAgentOutput(r.stdout);
-      return classifyAgentLine(out.lines.get('canary'), target, { kind: 'pod', name: 'server' });
-    };
-    const observe = async (step: CanaryStep['step'], expected: CanaryStep['expected']) => {
-      await Promise.all(
-        clients.map(async (c) => {
-          const p = await pollUntil(() => probeOnce(c.name), (v) => v.outcome === expected, { timeoutMs: 20_000 });
-          steps.push({ step, client: c.client, expected, observed: p.value.outcome, detail: p.value.detail, attempts: p.attempts });
-        }),
-      );
-      return steps.every((s) => s.observed === s.expected);
-    };
-    const apply = (o: Record<string, unknown>) => cluster.kubectl(['apply', '-f', '-'], { input: stringify(o) });
-    const remove = (name: string) => cluster.kubectl(['delete', 'networkpolicy', name, '-n', ns]);
-    // Each step runs only when the previous ones held: a broken baseline makes the rest meaningless.
-    if (await observe('baseline', 'allowed')) {
-      await apply(denyAll(ns, 'Ingress', { canary: 'server' }));
-      if (await observe('deny-ingress', 'blocked')) {
-        await remove('canary-deny-ingress');
-        if (await observe('ingress-removed', 'allowed')) {
-          await apply(denyAll(ns, 'Egress', { canary: 'client' }));
-          if (await observe('deny-egress', 'blocked')) {
-            await remove('canary-deny-egress');
-            await observe('egress-removed', 'allowed');
-          }
-        }
-      }
-    }
+    await runCanarySteps({ cluster, namespace: ns, server: 'server', clients, target, steps, write: 'apply' });
     return { ...canaryVerdict(steps, 5 * clients.length), steps, serverNode, ms: Date.now() - t0 };
   } catch (e) {
     return { verdict: 'check-failed', detail: `canary could not run: ${(e as Error).message}`, steps, proven: [], ...(serverNode ? { serverNode } : {}), ms: Date.now() - t0 };
   } finally {
     await Promise.all(['server', 'client-same', 'client-cross'].map((p) => deletePod(cluster, ns, p)));
     await cluster.kubectl(['delete', 'namespace', ns, '--wait=false', '--ignore-not-found'], { reject: false });
+  }
+}
+
+/**
+ * The canary's steps on pods already running: baseline allowed → deny-all
+ * ingress on the server → blocked → removed → allowed → deny-all egress on the
+ * clients → blocked → removed → allowed, every client at every step, each
+ * step only when the previous ones held (a broken baseline makes the rest
+ * meaningless). Shared by the booted cluster's canary and the existing-cluster
+ * mode's (harness/existing/canary.ts), which may only `create` in its own
+ * namespace.
+ */
+export async function runCanarySteps(o: {
+  cluster: Cluster;
+  namespace: string;
+  /** The server pod's name (the answer the probe must come from). */
+  server: string;
+  clients: ReadonlyArray<{ name: string; client: CanaryStep['client'] }>;
+  target: AgentTarget;
+  /** Appended to as each step is observed. */
+  steps: CanaryStep[];
+  write: 'apply' | 'create';
+}): Promise<void> {
+  const { cluster, namespace: ns, clients, target, steps } = o;
+  const probeOnce = async (client: string) => {
+    const r = await cluster.kubectl(['exec', '-i', '-n', ns, client, '--', ...agentProbeArgs(2000)], { input: JSON.stringify([target]), reject: false, timeoutMs: 30_000 });
+    return classifyAgentLine(parseAgentOutput(r.stdout).lines.get('canary'), target, { kind: 'pod', name: o.server });
+  };
+  const observe = async (step: CanaryStep['step'], expected: CanaryStep['expected']) => {
+    await Promise.all(
+      clients.map(async (c) => {
+        const p = await pollUntil(() => probeOnce(c.name), (v) => v.outcome === expected, { timeoutMs: 20_000 });
+        steps.push({ step, client: c.client, expected, observed: p.value.outcome, detail: p.value.detail, attempts: p.attempts });
+      }),
+    );
+    return steps.every((s) => s.observed === s.expected);
+  };
+  const apply = (x: Record<string, unknown>) => cluster.kubectl([o.write, '-f', '-'], { input: stringify(x) });
+  const remove = (name: string) => cluster.kubectl(['delete', 'networkpolicy', name, '-n', ns]);
+  if (await observe('baseline', 'allowed')) {
+    await apply(denyAll(ns, 'Ingress', { canary: 'server' }));
+    if (await observe('deny-ingress', 'blocked')) {
+      await remove('canary-deny-ingress');
+      if (await observe('ingress-removed', 'allowed')) {
+        await apply(denyAll(ns, 'Egress', { canary: 'client' }));
+        if (await observe('deny-egress', 'blocked')) {
+          await remove('canary-deny-egress');
+          await observe('egress-removed', 'allowed');
+        }
+      }
+    }
   }
 }
 

@@ -1,9 +1,7 @@
-import { stringify } from 'yaml';
-import { canaryVerdict, denyAll, type CanaryResult, type CanaryStep } from '../cluster/canary.ts';
+import { canaryVerdict, runCanarySteps, type CanaryResult, type CanaryStep } from '../cluster/canary.ts';
 import { podIP, runPod } from '../cluster/pods.ts';
 import type { Cluster } from '../cluster/provider.ts';
-import { AGENT, agentProbeArgs, classifyAgentLine, parseAgentOutput, type AgentTarget } from '../scenario/agent.ts';
-import { pollUntil } from '../scenario/poll.ts';
+import { AGENT, type AgentTarget } from '../scenario/agent.ts';
 
 /**
  * The enforcement canary of harness/cluster/canary.ts (same steps, same
@@ -37,34 +35,8 @@ export async function runOwnCanary(cluster: Cluster, namespace: string, image: s
       ...clients.map((c) => runPod(cluster, { namespace, name: c.name, image, command: serve, labels: { canary: 'client' }, ...pin(c.client === 'same-node' ? server.metadata.name : other!.metadata.name) })),
     ]);
     const target: AgentTarget = { id: 'canary', proto: 'http', host: await podIP(cluster, namespace, 'canary-server'), port: PORT };
-    const probeOnce = async (client: string) => {
-      const r = await cluster.kubectl(['exec', '-i', '-n', namespace, client, '--', ...agentProbeArgs(2000)], { input: JSON.stringify([target]), reject: false, timeoutMs: 30_000 });
-      return classifyAgentLine(parseAgentOutput(r.stdout).lines.get('canary'), target, { kind: 'pod', name: 'canary-server' });
-    };
-    const observe = async (step: CanaryStep['step'], expected: CanaryStep['expected']) => {
-      await Promise.all(
-        clients.map(async (c) => {
-          const p = await pollUntil(() => probeOnce(c.name), (v) => v.outcome === expected, { timeoutMs: 20_000 });
-          steps.push({ step, client: c.client, expected, observed: p.value.outcome, detail: p.value.detail, attempts: p.attempts });
-        }),
-      );
-      return steps.every((s) => s.observed === s.expected);
-    };
-    const apply = (o: Record<string, unknown>) => cluster.kubectl(['create', '-f', '-'], { input: stringify(o) });
-    const remove = (name: string) => cluster.kubectl(['delete', 'networkpolicy', name, '-n', namespace]);
-    if (await observe('baseline', 'allowed')) {
-      await apply(denyAll(namespace, 'Ingress', { canary: 'server' }));
-      if (await observe('deny-ingress', 'blocked')) {
-        await remove('canary-deny-ingress');
-        if (await observe('ingress-removed', 'allowed')) {
-          await apply(denyAll(namespace, 'Egress', { canary: 'client' }));
-          if (await observe('deny-egress', 'blocked')) {
-            await remove('canary-deny-egress');
-            await observe('egress-removed', 'allowed');
-          }
-        }
-      }
-    }
+    // Only `create`: every write of this mode goes through its guard, and it owns nothing to apply over.
+    await runCanarySteps({ cluster, namespace, server: 'canary-server', clients, target, steps, write: 'create' });
     return { ...canaryVerdict(steps, 5 * clients.length), steps, serverNode: server.metadata.name, ms: Date.now() - t0 };
   } catch (e) {
     return { verdict: 'check-failed', detail: `canary could not run: ${(e as Error).message}`, steps, proven: [], ms: Date.now() - t0 };
