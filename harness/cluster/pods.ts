@@ -42,6 +42,12 @@ export interface HarnessPodOptions {
   hostNetwork?: boolean;
   /** Let a non-root pod bind ports < 1024 (a safe sysctl, allowed by PSA restricted). */
   lowPorts?: boolean;
+  /**
+   * A controller owner for the pod: a pod carrying a workload's labels and no
+   * controller is an orphan its DaemonSet (or StatefulSet, Job) adopts — and
+   * deletes as surplus. An owner makes it nobody's to adopt.
+   */
+  controllerRef?: { apiVersion: string; kind: string; name: string; uid: string };
 }
 
 export const NEVER_READY_GATE = 'pci-harness.dev/never-ready';
@@ -83,7 +89,12 @@ export function harnessPod(o: HarnessPodOptions): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: o.name, namespace: o.namespace, labels: o.exactLabels ? { ...(o.labels ?? {}) } : { 'app.kubernetes.io/managed-by': 'pci-harness', ...(o.labels ?? {}) } },
+    metadata: {
+      name: o.name,
+      namespace: o.namespace,
+      labels: o.exactLabels ? { ...(o.labels ?? {}) } : { 'app.kubernetes.io/managed-by': 'pci-harness', ...(o.labels ?? {}) },
+      ...(o.controllerRef ? { ownerReferences: [{ ...o.controllerRef, controller: true }] } : {}),
+    },
     spec,
   };
 }

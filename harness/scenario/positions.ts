@@ -70,6 +70,12 @@ function slug(text: string): string {
 
 const suffix = () => randomBytes(2).toString('hex');
 
+async function namespaceOwner(cluster: Cluster, namespace: string): Promise<NonNullable<HarnessPodOptions['controllerRef']>> {
+  const r = await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
+  if (!r.stdout.trim()) throw new Error(`namespace ${namespace} has no default ServiceAccount to own the position`);
+  return { apiVersion: 'v1', kind: 'ServiceAccount', name: 'default', uid: r.stdout.trim() };
+}
+
 async function podPosition(cluster: Cluster, kind: PositionKind, memberId: string, adversary: string, o: Omit<HarnessPodOptions, 'image' | 'command'>, serves: Port[]): Promise<Position> {
   const pod: HarnessPodOptions = {
     ...o,
@@ -82,6 +88,9 @@ async function podPosition(cluster: Cluster, kind: PositionKind, memberId: strin
     containerPorts: serves.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.port, protocol: p.protocol })),
   };
   try {
+    // A twin carries its workload's labels: give it a controller (the namespace's default ServiceAccount,
+    // there for the whole run) so the workload's DaemonSet/StatefulSet never adopts and deletes it.
+    if (kind === 'compromised') pod.controllerRef = await namespaceOwner(cluster, o.namespace);
     await runPod(cluster, pod);
   } catch (e) {
     await deletePod(cluster, o.namespace, o.name);
