@@ -4,7 +4,7 @@ import { redactCredentials } from '../evidence/bundle.ts';
 
 /**
  * Audit assertions, only where the API server's log is readable from here
- * (`--audit-log DIR` / PCI_HARNESS_AUDIT_LOG_DIR: the directory its files are
+ * (PCI_HARNESS_AUDIT_LOG_DIR: the directory its files are
  * written to, e.g. a kind control-plane's mount). A managed control plane
  * keeps its log to itself: then this is NOT TESTED (coverage.ts says why).
  * What is asserted: the run's own writes are in the log with the identity
@@ -14,7 +14,7 @@ import { redactCredentials } from '../evidence/bundle.ts';
 export const SCENARIO = 'existing.audit';
 
 export function openAudit(dir: string | undefined): AuditLogReader | { unreadable: string } {
-  if (!dir) return { unreadable: 'no audit log directory given (--audit-log DIR): the log is on the control plane' };
+  if (!dir) return { unreadable: 'no audit log directory given (set PCI_HARNESS_AUDIT_LOG_DIR=DIR to the directory of the API server audit files, if this machine can read it): the log is on the control plane' };
   try {
     return new AuditLogReader(dir, true);
   } catch (e) {
