@@ -361,6 +361,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (missing.length) {
         environment = `the set names images that are neither built here nor in the local Docker (each would be a pull): ${missing.join(', ')} — build them, or \`docker load\` them, then run again`;
         process.stderr.write(`pci-harness run: ${environment}\n`);
+        disposeLiveDir(userSet);
       }
     }
     if (!environment) {

@@ -277,7 +277,7 @@ export function assessorRows(env: AssessorEnv): { table: AssessorRow[]; failures
       correction: 'defects 6 and 20: the guide\'s fluentd ships nothing; log shipping is 10.3.3 (10.3.2 is protection)',
       layer: 'audit',
       verdicts: ['logged', 'not-logged'],
-      run: () => notTested('the set has no log shipper yet (the guide\'s fluentd DaemonSet ships nothing, defect 6); audit shipping to an append-only store is open work'),
+      run: () => notTested('this row is the guide\'s fluentd check (defect 6: it ships nothing); the set\'s own shipper (manifests/cluster/50-audit-shipping.yaml) is proven by audit-shipping.test.ts (live.audit.shipping, 10.3.3), not re-run as an assessor row'),
     },
     {
       id: 'table-10.5.1-retention',
@@ -287,7 +287,7 @@ export function assessorRows(env: AssessorEnv): { table: AssessorRow[]; failures
       correction: 'defect 5: the local files are a buffer (about 1.1 GB), retention lives in the shipped store',
       layer: 'audit',
       verdicts: ['logged', 'not-logged'],
-      run: () => notTested('retention is the shipped store\'s (not in the set yet); what the cluster itself does is proven by live.audit.rotation: a forced rotation loses no event'),
+      run: () => notTested('retention is the store\'s: audit-shipping.test.ts proves COMPLIANCE >= 365 days on the stand-in store (live.audit.store, 10.5.1), not re-run as an assessor row; the local files are proven by live.audit.rotation (a forced rotation loses no event)'),
     },
   ];
 
