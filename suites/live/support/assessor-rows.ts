@@ -387,7 +387,7 @@ export function assessorRows(env: AssessorEnv): { table: AssessorRow[]; failures
       correction: 'defect 6: the guide\'s shipper ships nothing',
       layer: 'audit',
       verdicts: ['logged', 'not-logged'],
-      run: () => notTested('no log shipper in the set yet; see the audit-shipping work (append-only store, proven by a sentinel event)'),
+      run: () => notTested('the guide\'s fluentd pod check (defect 6); arrival in the external store is proven by audit-shipping.test.ts (a sentinel event within 30 s, live.audit.shipping), not re-run as an assessor row'),
     },
   ];
 
