@@ -343,8 +343,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     step(2, total, 'images: build or reuse (cached by inputs)');
     if (values.images !== 'upstream') {
       const { buildImages, RecipeFailure } = await import('../images/build.ts');
+      const { recipesForCnis } = await import('../images/recipes.ts');
       try {
-        await buildImages({});
+        await buildImages({ recipes: recipesForCnis(cnis) });
       } catch (e) {
         if (!(e instanceof RecipeFailure)) throw e;
         process.stderr.write(`pci-harness run: image recipe "${e.recipe}" failed; log: ${e.logFile}\n`);

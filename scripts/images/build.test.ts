@@ -10,6 +10,7 @@ import { kindBasePackages } from "./node/node-base.ts";
 import { kindDefaultCniManifest } from "./node/node-image.ts";
 import { refFor, tagOf } from "./node/kubeadm.ts";
 import { kubernetesParts, setImageConfig } from "./lib/config.ts";
+import { recipes, recipesForCnis } from "./recipes.ts";
 
 let cache: string;
 beforeEach(() => {
@@ -79,6 +80,28 @@ describe("buildImages", () => {
     expect(Object.keys(loadRecord()?.files ?? {}).sort()).toEqual(["base", "top"]);
   });
 
+  it("a fully cached selection returns at once while another build holds the lock; one with work waits for it", async () => {
+    const calls: string[] = [];
+    const registry = [fileRecipe("base", () => "b", [], calls), fileRecipe("cni-a", () => "a", ["base"], calls), fileRecipe("cni-b", () => "b", ["base"], calls)];
+    await buildImages({ registry, recipes: ["cni-a"] });
+    expect(calls).toEqual(["base", "cni-a"]);
+    // Another live process (this one) holds the lock, as a background Cilium build would.
+    writeFileSync(join(cache, "images/build.lock"), String(process.pid));
+    const t0 = Date.now();
+    const rec = await buildImages({ registry, recipes: ["cni-a"] });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(rec.recipes.map((r) => r.name).sort()).toEqual(["base", "cni-a"]);
+    expect(calls).toEqual(["base", "cni-a"]);
+    // cni-b is not built yet: that build must wait for the lock, not run beside the holder.
+    const waiting = buildImages({ registry, recipes: ["cni-b"] });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toEqual(["base", "cni-a"]);
+    rmSync(join(cache, "images/build.lock"));
+    await waiting;
+    expect(calls).toEqual(["base", "cni-a", "cni-b"]);
+    expect(Object.keys(loadRecord()?.files ?? {}).sort()).toEqual(["base", "cni-a", "cni-b"]);
+  }, 20_000);
+
   it("names the failing recipe and keeps its log", async () => {
     const broken: Recipe = {
       name: "broken",
@@ -91,6 +114,16 @@ describe("buildImages", () => {
     expect((err as RecipeFailure).message).toMatch(/exit 3[\s\S]*boom: missing header/);
     expect(readFileSync(join(cache, "logs/broken.log"), "utf8")).toContain("compiling");
     expect(existsSync(join(cache, "images/stamps/broken.json"))).toBe(false);
+  });
+});
+
+describe("recipesForCnis", () => {
+  it("gives a lane every recipe but the other CNI's", () => {
+    const all = recipes.map((r) => r.name);
+    expect(recipesForCnis(["calico"])).toEqual(all.filter((n) => n !== "cilium"));
+    expect(recipesForCnis(["cilium"])).toEqual(all.filter((n) => n !== "calico"));
+    expect(recipesForCnis(["calico", "cilium"])).toEqual(all);
+    expect(recipesForCnis(["calico"])).toContain("otelcol");
   });
 });
 

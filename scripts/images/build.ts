@@ -19,7 +19,7 @@ import { GO_BIN_DIR, goVersion } from "./lib/go.ts";
 import { buildOrder } from "./lib/graph.ts";
 import { sha256 } from "./lib/hash.ts";
 import { cacheRoot, paths } from "./lib/paths.ts";
-import { readStamp, recordFromStamps, writeRecord, writeStamp, type BuildRecord, type Stamp } from "./lib/record.ts";
+import { loadRecord, readStamp, recordFromStamps, writeRecord, writeStamp, type BuildRecord, type Stamp } from "./lib/record.ts";
 import { logTail, runLogged } from "./lib/run.ts";
 
 export { imageByRole, loadRecord } from "./lib/record.ts";
@@ -83,6 +83,13 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
   for (const dir of [paths.bin(), paths.logs(), paths.stamps()]) mkdirSync(dir, { recursive: true });
 
   preflight(order.some((r) => r.needsDocker !== false));
+  // A no-op never waits for the lock: a Calico run goes on while another process builds Cilium.
+  const current = forced.size ? undefined : upToDateRecord(order, allKeys);
+  if (current) {
+    for (const r of order) progress(`${r.name}: cached (${(allKeys.get(r.name) ?? "").slice(0, 12)})`);
+    progress(`record ${paths.record()} is current (${current.images.length} images, ${Object.keys(current.files).length} files)`);
+    return current;
+  }
   const release = await acquireLock();
   try {
     const outputs: Record<string, RecipeOutput> = {};
@@ -151,6 +158,18 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildRecord>
   } finally {
     release();
   }
+}
+
+/** The record, when every selected recipe is cached with outputs present and the record already lists it at that key. */
+function upToDateRecord(order: Recipe[], keys: Map<string, string>): BuildRecord | undefined {
+  const record = loadRecord(paths.record());
+  if (!record || record.kubernetesVersion !== imageConfig().kubernetesVersion) return undefined;
+  for (const r of order) {
+    const stamp = readStamp(r.name);
+    if (!stamp || stamp.key !== keys.get(r.name) || !outputsExist(stamp.output)) return undefined;
+    if (!record.recipes.some((x) => x.name === r.name && x.key === stamp.key)) return undefined;
+  }
+  return record;
 }
 
 /** Fail early, with the fix, when a tool every recipe needs is missing. */

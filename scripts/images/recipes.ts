@@ -48,3 +48,16 @@ export const recipes: Recipe[] = [
   otelcol,
   auditStore,
 ];
+
+/** The live lane's CNIs and the recipe that is each one's own (everything else every lane needs). */
+export type LaneCni = "calico" | "cilium";
+export const CNI_RECIPES: Record<LaneCni, string> = { calico: "calico", cilium: "cilium" };
+
+/**
+ * The recipes a live lane on these CNIs needs: every recipe but the other CNI's. A Calico run
+ * never waits for the Cilium agent's compile (and `.ci/run` builds that one in the background).
+ */
+export function recipesForCnis(cnis: LaneCni[], registry: Recipe[] = recipes): string[] {
+  const others = new Set((Object.keys(CNI_RECIPES) as LaneCni[]).filter((c) => !cnis.includes(c)).map((c) => CNI_RECIPES[c]));
+  return registry.map((r) => r.name).filter((name) => !others.has(name));
+}

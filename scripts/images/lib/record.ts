@@ -2,7 +2,7 @@
  * The supply-chain record: every image and file the build produced, with the Go modules
  * and Debian packages inside. JSON for tools, markdown for people, both under $CACHE/images/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadRecord, type BuildRecord } from "../../../harness/images/record.ts";
 import type { RecipeOutput } from "../recipe.ts";
@@ -71,10 +71,17 @@ export function recordFromStamps(stamps: Stamp[], kubernetesVersion: string): Bu
   return rec;
 }
 
+/** Written whole (temp file + rename): a boot reading the record while a background build finishes never sees half of it. */
 export function writeRecord(rec: BuildRecord): void {
   mkdirSync(dirname(paths.record()), { recursive: true });
-  writeFileSync(paths.record(), JSON.stringify(rec, null, 2) + "\n");
-  writeFileSync(paths.recordMarkdown(), recordMarkdown(rec));
+  writeWhole(paths.record(), JSON.stringify(rec, null, 2) + "\n");
+  writeWhole(paths.recordMarkdown(), recordMarkdown(rec));
+}
+
+function writeWhole(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 /** The image with `role` (e.g. "node"), or a thrown error telling how to build it. */
