@@ -180,7 +180,9 @@ export function installSignalHandlers(): void {
 
 async function interruptCleanup(sig: string): Promise<void> {
   const names = activeClusters();
-  process.stderr.write(`pci-harness: ${sig} received — deleting ${names.length ? names.join(', ') : 'nothing'} before exit\n`);
+  // Silent when nothing is left to delete: vitest ends each worker with SIGTERM after its file, and
+  // "SIGTERM received" after a green file reads like a failure.
+  if (names.length) process.stderr.write(`pci-harness: ${sig} received — deleting ${names.join(', ')} before exit\n`);
   killAllChildren();
   for (const [name, del] of active) {
     try {

@@ -21,6 +21,19 @@ describe('report.html renderer', () => {
     expect(bad).toContain('kubectl exec -n cde-frontend attacker -- probe tcp 10.244.1.7:5432'); // its replay
   });
 
+  it('with both CNIs, a section lists the attempts they judged differently as a finding; with one, no section', () => {
+    expect(renderHtml(runReport())).not.toContain('id="cni"');
+    const r = runReport();
+    r.live = [
+      live({ cni: 'calico', action: 'tcp → ledger 6379', observed: 'blocked', status: 'pass' }),
+      live({ cni: 'cilium', action: 'tcp → ledger 6379', observed: 'allowed', status: 'fail' }),
+    ];
+    const html = renderHtml(r);
+    expect(html).toContain('<section id="cni"><h2>Calico and Cilium compared</h2>');
+    expect(html).toMatch(/Finding:<\/b> 1 attempt\(s\) got different verdicts/);
+    expect(html).toContain('<td>allowed (fail)</td>');
+  });
+
   it('a requirement whose every result was skipped is NOT TESTED, never a pass', () => {
     const r = runReport();
     r.offline.push({ check: 'tls.in-transit', requirement: '4.2.1', status: 'skip', message: 'no TLS configuration in the set' });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { cniDisagreements, cniKnownDifferences, comparesCnis } from './cni-comparison.ts';
 import type { CheckResult } from '../check/types.ts';
 import type { LiveResult } from '../scenario/result.ts';
 import { layerText, MATRIX_CHECK } from './live.ts';
@@ -183,6 +184,21 @@ function requirementSection(v: RequirementVerdict, liveRan: boolean): string {
   return `<section class="req" id="${anchor(v.requirement)}" data-requirement="${e(v.requirement)}" data-verdict="${v.verdict}"><h3>${e(v.requirement)} ${e(v.title)} ${badge(v.verdict, VERDICT_LABEL[v.verdict])}</h3><p class="why">${e(v.why)}</p>${body}</section>`;
 }
 
+/** `run --cni all`: the attempts the two CNIs judged differently (a finding) and the differences the harness accounts for. */
+function cniSection(r: RunReport): string {
+  if (!r.live || !comparesCnis(r.live)) return '';
+  const d = cniDisagreements(r.live);
+  const known = cniKnownDifferences(r.live);
+  const row = (cells: string[]) => `<tr>${cells.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`;
+  const findings = d.length
+    ? `<p class="cni-finding"><b>Finding:</b> ${d.length} attempt(s) got different verdicts from the same manifests on Calico and Cilium: the enforcement depends on the CNI.</p><table class="list"><thead><tr><th>requirement</th><th>attempt</th><th>Calico</th><th>Cilium</th></tr></thead><tbody>${d.map((x) => row([x.requirement, x.key, `${x.verdicts.calico.observed} (${x.verdicts.calico.status})`, `${x.verdicts.cilium.observed} (${x.verdicts.cilium.status})`])).join('')}</tbody></table>`
+    : '<p>Calico and Cilium agree on every attempt both ran.</p>';
+  const accounted = known.length
+    ? `<h3>Known CNI differences the harness accounts for</h3><table class="list"><thead><tr><th>requirement</th><th>attempt</th><th>judged</th><th>not observable</th></tr></thead><tbody>${known.map((x) => row([x.requirement, x.key, `${x.judgedOn}: ${x.verdict.observed} (${x.verdict.status})`, `${x.skippedOn}: ${x.reason}`])).join('')}</tbody></table>`
+    : '';
+  return `<section id="cni"><h2>Calico and Cilium compared</h2>${findings}${accounted}</section>`;
+}
+
 function vitestSection(r: RunReport): string {
   const o = r.vitest;
   if (!o) return '';
@@ -262,7 +278,7 @@ export function renderHtml(report: RunReport): string {
     ? `${report.live.length} live results (${report.live.filter((x) => x.status === 'pass').length} passed, ${report.live.filter((x) => x.status === 'fail').length} failed, ${report.live.filter((x) => x.status === 'inconclusive').length} inconclusive, ${report.live.filter((x) => x.status === 'skip').length} not applicable)`
     : `live lane: ${report.liveNotRun ?? 'not run'}`;
   const banner = `<div class="banner v-${kind}" id="run-verdict" data-verdict="${kind}" data-exit="${c.verdict.code}"><b>Run verdict: ${VERDICT_LABEL[kind]}</b> — exit ${c.verdict.code} (${e(EXIT_MEANING[c.verdict.code] ?? 'unknown')}). ${report.offline.length} offline results; ${e(liveLine)}.${c.verdict.reasons.length ? `<ul>${c.verdict.reasons.map((x) => `<li>${e(x)}</li>`).join('')}</ul>` : ''}</div>`;
-  const nav = `<nav><ul><li><a href="#context">Run context</a></li><li><a href="#requirements">Requirements</a></li>${report.live ? '<li><a href="#matrix">Reachability matrix</a></li>' : ''}<li><a href="#details">Checks and scenarios</a></li>${report.vitest ? '<li><a href="#vitest">Live lane</a></li>' : ''}</ul></nav>`;
+  const nav = `<nav><ul><li><a href="#context">Run context</a></li><li><a href="#requirements">Requirements</a></li>${report.live ? '<li><a href="#matrix">Reachability matrix</a></li>' : ''}${report.live && comparesCnis(report.live) ? '<li><a href="#cni">Calico and Cilium</a></li>' : ''}<li><a href="#details">Checks and scenarios</a></li>${report.vitest ? '<li><a href="#vitest">Live lane</a></li>' : ''}</ul></nav>`;
   const details = `<section id="details"><h2>Checks and scenarios per requirement</h2>${verdicts.map((v) => requirementSection(v, Boolean(report.live))).join('')}</section>`;
   const footer = `<footer>Evidence package of pci-harness ${e(c.version)}. Check it: <code>pci-harness verify DIR --key PUBLIC-KEY</code> (signature and every file) or <code>sha256sum -c SHA256SUMS</code>. Every text file was redacted of credentials before the checksums were taken. Machine-readable: check.json, live.json, assessment-results.json (OSCAL).</footer>`;
   return `<!DOCTYPE html>
@@ -281,6 +297,7 @@ ${nav}
 ${contextSection(report)}
 ${overviewSection(verdicts)}
 ${matrixSection(report)}
+${cniSection(report)}
 ${details}
 ${vitestSection(report)}
 ${footer}

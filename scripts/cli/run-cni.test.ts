@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveResult } from '../../harness/scenario/result.ts';
 import { InputError } from '../../harness/errors.ts';
-import { cniDisagreements, cniList, mergeOutcomes, renderDisagreements } from './run-cni.ts';
+import { cniDisagreements, cniKnownDifferences, cniList, mergeOutcomes, renderDisagreements } from './run-cni.ts';
 import { vitestArgs, vitestEnv } from './run.ts';
 
 const cell = (cni: 'calico' | 'cilium', observed: LiveResult['observed'], status: LiveResult['status'], action = 'tcp → ledger/ledger-db 6379/TCP via pod-ip'): LiveResult => ({
@@ -36,5 +36,16 @@ describe('run --cni', () => {
     expect(d).toHaveLength(1);
     expect(renderDisagreements(d)).toMatch(/calico blocked \(pass\), cilium allowed \(fail\)/);
     expect(renderDisagreements([])).toMatch(/agree/);
+  });
+
+  it('says which differences the harness accounts for: judged on one CNI, not observable on the other, with the reason', () => {
+    const notObservable = { ...cell('cilium', 'not-applicable' as LiveResult['observed'], 'skip', 'mutant net-ipblock-pod-network'), message: 'NOT OBSERVABLE on cilium: an ipBlock over pod addresses does not select pods' };
+    const results = [cell('calico', 'blocked', 'pass', 'mutant net-ipblock-pod-network'), notObservable, cell('calico', 'blocked', 'pass'), cell('cilium', 'blocked', 'pass')];
+    expect(cniDisagreements(results)).toEqual([]); // a skip is not a verdict: not a disagreement
+    const known = cniKnownDifferences(results);
+    expect(known).toHaveLength(1);
+    expect(known[0]).toMatchObject({ judgedOn: 'calico', skippedOn: 'cilium', verdict: { status: 'pass' } });
+    const text = renderDisagreements([], known);
+    expect(text).toMatch(/agree on every attempt both ran[\s\S]*1 known CNI difference[\s\S]*cilium: NOT OBSERVABLE on cilium: an ipBlock/);
   });
 });

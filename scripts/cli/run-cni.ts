@@ -7,7 +7,6 @@
  * the same manifest different verdicts are listed: a finding, not noise.
  */
 import type { VitestOutcome } from '../../harness/report/vitest-outcome.ts';
-import type { LiveResult } from '../../harness/scenario/result.ts';
 import { InputError } from '../../harness/errors.ts';
 
 export type LiveCni = 'calico' | 'cilium';
@@ -34,38 +33,5 @@ export function mergeOutcomes(parts: ReadonlyArray<{ cni: LiveCni; outcome: Vite
   };
 }
 
-export interface CniDisagreement {
-  key: string;
-  requirement: string;
-  verdicts: Record<LiveCni, { status: string; observed: string }>;
-}
-
-/**
- * The same attempt (scenario, adversary, action) observed differently on the
- * two CNIs. The prediction is the same model's, so one side disagrees with it
- * too; listing the pair says the difference is the CNI's, not the set's.
- */
-export function cniDisagreements(results: readonly LiveResult[]): CniDisagreement[] {
-  const by = new Map<string, Partial<Record<LiveCni, LiveResult>>>();
-  for (const r of results) {
-    if (!r.cni || r.status === 'skip') continue;
-    const key = `${r.scenario} | ${r.adversary} | ${r.action}`;
-    by.set(key, { ...by.get(key), [r.cni]: r });
-  }
-  const out: CniDisagreement[] = [];
-  for (const [key, v] of by) {
-    const { calico, cilium } = v;
-    if (!calico || !cilium) continue;
-    if (calico.observed === cilium.observed && calico.status === cilium.status) continue;
-    out.push({ key, requirement: calico.requirement, verdicts: { calico: { status: calico.status, observed: calico.observed }, cilium: { status: cilium.status, observed: cilium.observed } } });
-  }
-  return out.sort((a, b) => a.key.localeCompare(b.key));
-}
-
-export function renderDisagreements(d: readonly CniDisagreement[]): string {
-  if (d.length === 0) return 'Calico and Cilium agree on every attempt both ran.';
-  return [
-    `${d.length} attempt(s) where the same manifests got different verdicts on Calico and Cilium (finding: the enforcement depends on the CNI):`,
-    ...d.map((x) => `- [${x.requirement}] ${x.key}: calico ${x.verdicts.calico.observed} (${x.verdicts.calico.status}), cilium ${x.verdicts.cilium.observed} (${x.verdicts.cilium.status})`),
-  ].join('\n');
-}
+// The comparison is the report's (summary.md and report.html show it too).
+export { cniDisagreements, cniKnownDifferences, renderDisagreements, type CniDisagreement } from '../../harness/report/cni-comparison.ts';

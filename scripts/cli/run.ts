@@ -24,7 +24,7 @@ import { readLiveResults } from '../../harness/scenario/sink.ts';
 import { controlMapTitles } from '../../harness/spec/control-map.ts';
 import { cacheDir } from '../../harness/tools/locate.ts';
 import { signingKeyFor } from './keys.ts';
-import { cniDisagreements, cniList, mergeOutcomes, renderDisagreements, type LiveCni } from './run-cni.ts';
+import { cniDisagreements, cniKnownDifferences, cniList, mergeOutcomes, renderDisagreements, type LiveCni } from './run-cni.ts';
 import { disposeLiveDir, filesForUserSet, layOut, loadUserSet, unavailableImages } from './run-set.ts';
 import { notTestedOnSet } from '../../harness/scenario/set-coverage.ts';
 import { filterArgs, liveFiles, parseShard, shardFiles } from './shard.ts';
@@ -205,7 +205,7 @@ export interface SummaryInput {
   hasImageRecord: boolean;
   checkText: string;
   /** Undefined when the live lane did not run. */
-  live?: { summary: Summary; outcome: VitestOutcome | undefined };
+  live?: { summary: Summary; outcome: VitestOutcome | undefined; cniComparison?: string };
   /** Why the live lane did not run, when it did not. */
   liveNotRun?: string;
   verdict: RunVerdict;
@@ -218,6 +218,7 @@ export function renderSummaryMd(s: SummaryInput): string {
   const liveBlock = s.live
     ? [
         renderLiveMarkdown(s.live.summary),
+        ...(s.live.cniComparison ? ['', '### Calico and Cilium compared (cni-comparison.txt)', '', '```', s.live.cniComparison, '```'] : []),
         ...(unmapped.length ? ['', `**Harness warning**: live results name requirement/check pairs the control map does not declare (harness/scenario/checks.ts, manifests/spec/controls.yaml): ${unmapped.join('; ')}.`] : []),
         '',
         '### What vitest ran',
@@ -336,6 +337,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   timed('offline check');
 
   let live: SummaryInput['live'];
+  let cniComparison: string | undefined;
   let liveResults: LiveResult[] = [];
   let environment: string | undefined;
   let vitestExit: number | undefined;
@@ -389,11 +391,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (cnis.length > 1 && outcome) writeEvidence(join(out, FILES.vitestOutcome), `${JSON.stringify(outcome, null, 2)}\n`);
       // Redacted before rendering: reports truncate evidence, and a cut PEM block must not escape the patterns.
       liveResults = redactValue([...raw, ...(userSet ? notTestedOnSet(userSet.label) : [])]);
-      live = { summary: writeLiveFiles(out, liveResults, titles, meta, outcome), outcome };
-      if (cnis.length > 1) {
-        const text = renderDisagreements(cniDisagreements(liveResults));
-        writeEvidence(join(out, 'cni-comparison.txt'), `${text}\n`);
-        process.stderr.write(`${text.split('\n')[0]}\n`);
+      if (cnis.length > 1) cniComparison = renderDisagreements(cniDisagreements(liveResults), cniKnownDifferences(liveResults));
+      live = { summary: writeLiveFiles(out, liveResults, titles, meta, outcome), outcome, cniComparison };
+      if (cniComparison) {
+        writeEvidence(join(out, 'cni-comparison.txt'), `${cniComparison}\n`);
+        process.stderr.write(`${cniComparison.split('\n')[0]}\n`);
       }
       const unmapped = unmappedLivePairs(liveResults);
       if (unmapped.length) process.stderr.write(`pci-harness run: warning: live results under requirements their check does not declare (harness/scenario/checks.ts): ${unmapped.join('; ')}\n`);
