@@ -114,7 +114,10 @@ describe('the CI lanes together', () => {
     expect(pr).toContain('pci-harness step-summary baseline-diff.md');
     expect(JSON.stringify(load('pr-offline.yml'))).toContain('actions/upload-artifact@');
     const liveWf = load('live.yml');
-    expect(combos(liveWf.jobs!.live!)).toHaveLength(3);
+    // Both CNIs × 3 shards, and each job boots its own matrix CNI.
+    expect(combos(liveWf.jobs!.live!)).toHaveLength(6);
+    expect(new Set(combos(liveWf.jobs!.live!).map((c) => c.cni))).toEqual(new Set(['calico', 'cilium']));
+    expect(runs({ jobs: { live: liveWf.jobs!.live! } })).toContain('pci-harness run --cni ${{ matrix.cni }} --shard');
     expect(runs({ jobs: { merge: liveWf.jobs!.merge! } })).toMatch(/pci-harness merge shards\/\* --out merged/);
     expect(liveWf.jobs!.merge!.if).toBe('always()'); // a failed shard still gets its merged report
   });
