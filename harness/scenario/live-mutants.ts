@@ -188,7 +188,9 @@ export async function runLiveMutant(ctx: ScenarioContext, baseline: readonly Pla
     adversary: 'live weakening of the running cluster',
     action: `${w.description} (${changes.map((c) => `${c.after && c.before ? 'replace' : c.after ? 'create' : 'delete'} ${c.id}`).join('; ')})`,
     predicted: 'blocked',
-    observed: killed ? 'blocked' : 'allowed',
+    // The weakening was stopped: turned red (KILLED) or undone by the cluster (HEALED, however many
+    // probes saw it open first: that window is timing, and the message counts it).
+    observed: killed || heal.length ? 'blocked' : 'allowed',
     layer: { kind: 'networkpolicy', names: changes.map((c) => c.id) },
     object: changes[0]?.id,
     message: `${verdict}: ${w.id} — ${flipped.length} matrix cells flip in the model; ${red.length} went red on the cluster${killed ? ` naming ${w.requirement}` : ''}${heal.length ? `; the cluster undid it (${heal.join(', ')}: Kyverno generate, synchronize)` : ''}; restored: ${greenAgain ? 'green again' : 'NOT green'}`,
