@@ -8,6 +8,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { deleteOnInterrupt } from '../../harness/cluster/cleanup.ts';
 import { chooseImageSource, type ImageMode } from '../../harness/cluster/images.ts';
 import { presentLocally } from '../../harness/cluster/kind/docker.ts';
 import { writeLiveDir, type LiveDir } from '../../harness/manifests/live-dir.ts';
@@ -21,6 +22,8 @@ export interface UserSet {
   /** As given on the command line (reports name it). */
   label: string;
   set: ManifestSet;
+  /** Unregisters the interrupt deletion once dispose removed the dir. */
+  forget?: () => void;
   /** Written by layOut; removed by dispose. */
   live?: LiveDir;
 }
@@ -29,16 +32,21 @@ export function loadUserSet(arg: string, opts: SourceOptions): UserSet {
   return { label: arg, set: loadManifests(arg, opts).set };
 }
 
-/** The live dir for one run: under the cache, never inside the package. */
+/**
+ * The live dir for one run: under the cache, never inside the package. It may hold the user's
+ * encryption key, so it is registered for deletion on SIGINT/SIGTERM before it is written.
+ */
 export function layOut(u: UserSet, runId: string): LiveDir {
   const dir = join(cacheDir(), 'runs', 'live-sets', runId);
   mkdirSync(join(cacheDir(), 'runs', 'live-sets'), { recursive: true });
+  u.forget = deleteOnInterrupt(`your laid-out set ${dir}`, async () => rmSync(dir, { recursive: true, force: true }));
   u.live = writeLiveDir(u.set, dir, join(REPO_ROOT, 'manifests'));
   return u.live;
 }
 
 export function disposeLiveDir(u: UserSet): void {
   if (u.live) rmSync(u.live.dir, { recursive: true, force: true });
+  u.forget?.();
 }
 
 /**
