@@ -17,6 +17,7 @@ import { sha256Hex, TrailReader, type ShippedObject } from '../../../harness/sce
 import { identityOf, insiderModel } from '../../../harness/scenario/rbac-live.ts';
 import type { LiveResult } from '../../../harness/scenario/result.ts';
 import { liveResultsDir, recordLiveResults } from '../../../harness/scenario/sink.ts';
+import { assessorRows, type AssessorEnv } from '../support/assessor-rows.ts';
 import { explain } from '../support/scenario.ts';
 import { sharedCluster } from '../support/shared.ts';
 
@@ -363,7 +364,17 @@ describe('the audit trail is shipped to an append-only store and proven there (1
       restore(): Promise<void>;
       /** Arrival window under the weakening (a stopped shipper must not be waited for long). */
       windowMs?: number;
+      /** The assessor row (suites/live/support/assessor-rows.ts) that must turn red too, and green again after. */
+      assessorRow: string;
     }
+    // The assessor's own rows for shipping and retention: each must fail under its weakening as well.
+    const assessorEnv = { sentinel: { name: sentinelName, value: sentinelValue } } as AssessorEnv;
+    const { table: ASSESSOR_TABLE } = assessorRows(assessorEnv);
+    const runRow = async (id: string) => {
+      const row = ASSESSOR_TABLE.find((r) => r.id === id);
+      if (!row) throw new Error(`no assessor row ${id}`);
+      return row.run();
+    };
     const unlocked = `pci-audit-trail-unlocked-${nonce}`;
     let config = '';
     const setBucket = async (bucket: string) => {
@@ -379,6 +390,7 @@ describe('the audit trail is shipped to an append-only store and proven there (1
         requirement: '10.3.3',
         description: 'the shipper DaemonSet selects no node (its pod is gone)',
         windowMs: 20_000,
+        assessorRow: 'table-10.3.3-shipping',
         weaken: async () => {
           await write(['patch', 'daemonset', SHIPPER_DAEMONSET, '-n', SHIPPER_NAMESPACE, '--type=merge', '-p', JSON.stringify({ spec: { template: { spec: { nodeSelector: { 'pci-harness.dev/no-such-node': nonce } } } } })]);
           await cluster.kubectl(['wait', '--for=delete', 'pod', '-n', SHIPPER_NAMESPACE, '-l', `app=${SHIPPER_DAEMONSET}`, '--timeout=60s'], { reject: false, timeoutMs: 70_000 });
@@ -392,6 +404,7 @@ describe('the audit trail is shipped to an append-only store and proven there (1
         id: 'bucket-without-lock',
         requirement: '10.3.2',
         description: `the shipper writes to ${unlocked}, a bucket created without Object Lock`,
+        assessorRow: 'table-10.5.1-retention',
         weaken: async () => {
           const made = await store.client.createBucket(unlocked);
           if (made.status !== 200 && made.code !== 'BucketAlreadyOwnedByYou') throw new Error(`could not create ${unlocked}: HTTP ${made.status} ${made.code ?? ''}`);
@@ -403,6 +416,7 @@ describe('the audit trail is shipped to an append-only store and proven there (1
         id: 'retention-under-12-months',
         requirement: '10.5.1',
         description: 'the trail bucket\'s default retention lowered to COMPLIANCE 30 days (new objects get 30 days)',
+        assessorRow: 'table-10.5.1-retention',
         weaken: async () => {
           const r = await store.client.putLockConfiguration(shipperTargetOf(config).bucket, 'COMPLIANCE', 30);
           if (r.status !== 200) throw new Error(`could not lower the default retention: HTTP ${r.status} ${r.code ?? ''}`);
@@ -418,6 +432,7 @@ describe('the audit trail is shipped to an append-only store and proven there (1
       if (setupError) return;
       const r = await cluster.kubectl(['get', 'configmap', SHIPPER_CONFIGMAP, '-n', SHIPPER_NAMESPACE, '-o', 'json']);
       config = (JSON.parse(r.stdout) as { data: Record<string, string> }).data['config.yaml'] ?? '';
+      Object.assign(assessorEnv, { cluster, audit });
     });
 
     for (const m of mutants) {
@@ -426,18 +441,23 @@ describe('the audit trail is shipped to an append-only store and proven there (1
         const t0 = Date.now();
         let under: LiveResult[] = [];
         let after: LiveResult[] = [];
+        let rowUnder: Awaited<ReturnType<typeof runRow>> | undefined;
         try {
           await m.weaken();
           under = (await judgeTrail(`mutant ${m.id}`, m.windowMs)).results;
+          rowUnder = await runRow(m.assessorRow);
         } finally {
           await m.restore();
         }
         // Green again is judged with a wider window than the latency test: a re-created shipper pod first waits for its
         // CNI to program it (Cilium regenerates the endpoint) and its exporter backs off meanwhile (seen on pci-cilium).
         after = (await judgeTrail(`restored after ${m.id}`, RESTORED_MS)).results;
+        const rowAfter = await runRow(m.assessorRow);
         const red = under.filter((r) => r.status === 'fail' && r.requirement === m.requirement);
-        const killed = red.length > 0;
-        const greenAgain = after.every((r) => r.status === 'pass');
+        // Killed only when the assessor's row sees it too: a row that stays green under the weakening proves nothing.
+        const killed = red.length > 0 && rowUnder?.verdict === 'fail';
+        const greenAgain = after.every((r) => r.status === 'pass') && rowAfter.verdict === 'pass';
+        const rowSays = `assessor row ${m.assessorRow}: ${rowUnder?.verdict ?? 'not run'} under the weakening (${rowUnder?.reason ?? ''}), ${rowAfter.verdict} after (${rowAfter.reason})`;
         const verdict = killed && greenAgain ? 'KILLED' : killed ? 'KILLED, NOT RESTORED' : 'SURVIVED';
         timings[`mutant-${m.id}-ms`] = Date.now() - t0;
         const result: LiveResult = {
@@ -447,7 +467,7 @@ describe('the audit trail is shipped to an append-only store and proven there (1
           action: m.description,
           predicted: 'forbidden', observed: killed ? 'forbidden' : 'permitted',
           layer: { kind: 'audit', names: [`${SHIPPER_NAMESPACE}/${SHIPPER_DAEMONSET}`, 'audit store Object Lock'] },
-          message: `${verdict}: ${m.id} — under the weakening ${red.length} result(s) red naming ${m.requirement} (${under.map((r) => `${r.requirement} ${r.status}`).join(', ')}); restored: ${greenAgain ? 'green again' : `NOT green (${after.filter((r) => r.status !== 'pass').map((r) => `${r.requirement} ${r.status}`).join(', ')})`}`,
+          message: `${verdict}: ${m.id} — under the weakening ${red.length} result(s) red naming ${m.requirement} (${under.map((r) => `${r.requirement} ${r.status}`).join(', ')}); restored: ${greenAgain ? 'green again' : `NOT green (${after.filter((r) => r.status !== 'pass').map((r) => `${r.requirement} ${r.status}`).join(', ')})`}; ${rowSays}`,
           evidence: red.map((r) => r.message).join(' | ').slice(0, 1500) || under.map((r) => `${r.requirement}: ${r.message}`).join(' | ').slice(0, 1500),
           replay: 'see the mutant table in suites/live/scenarios/audit-shipping.test.ts',
           ms: Date.now() - t0,

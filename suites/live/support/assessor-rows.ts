@@ -1,4 +1,7 @@
 import { liveManifestsDir } from '../../../harness/scenario/context.ts';
+import { findAuditStore, type RunningStore } from '../../../harness/audit-store/container.ts';
+import { MIN_RETENTION_DAYS, SHIPPER_CONFIGMAP, SHIPPER_DAEMONSET, SHIPPER_NAMESPACE, shipperTargetOf, type ShipperTarget } from '../../../harness/audit-store/names.ts';
+import { TrailReader } from '../../../harness/scenario/audit-trail.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -48,6 +51,41 @@ export function assessorRows(env: AssessorEnv): { table: AssessorRow[]; failures
   const json = <T>(out: string) => JSON.parse(out) as T;
   const notTested = (reason: string): Promise<AssessorEvidence> => Promise.resolve({ commands: [], output: '', verdict: 'not-tested', reason });
   const verdict = (ok: boolean, pass: string, fail: string): Pick<AssessorEvidence, 'verdict' | 'reason'> => (ok ? { verdict: 'pass', reason: pass } : { verdict: 'fail', reason: fail });
+  /** The bucket the set's shipper writes to (its ConfigMap), and the store beside the cluster. */
+  const trailTarget = async (): Promise<{ store: RunningStore; target: ShipperTarget; commands: string[] } | { reason: string; commands: string[] }> => {
+    const cm = await kubectl(['get', 'configmap', SHIPPER_CONFIGMAP, '-n', SHIPPER_NAMESPACE, '-o', 'json']);
+    if (cm.code !== 0) return { reason: `no shipper configuration ${SHIPPER_NAMESPACE}/${SHIPPER_CONFIGMAP}: ${cm.out.slice(0, 200)}`, commands: [cm.shown] };
+    let target: ShipperTarget;
+    try {
+      target = shipperTargetOf((JSON.parse(cm.out) as { data: Record<string, string> }).data['config.yaml'] ?? '');
+    } catch (e) {
+      return { reason: `the shipper configuration names no S3 bucket: ${(e as Error).message}`, commands: [cm.shown] };
+    }
+    const store = await findAuditStore(env.cluster.name);
+    if (!store) return { reason: `no audit store beside cluster ${env.cluster.name}`, commands: [cm.shown] };
+    return { store, target, commands: [cm.shown] };
+  };
+  /** The shipper runs, and this row's own audited read of the sentinel reaches the store within 30 s (10.3.3). */
+  const shipsARead = async (): Promise<AssessorEvidence> => {
+    const t = await trailTarget();
+    if ('reason' in t) return { commands: t.commands, output: '', verdict: 'fail', reason: t.reason };
+    const ds = await kubectl(['get', 'daemonset', SHIPPER_DAEMONSET, '-n', SHIPPER_NAMESPACE, '-o', 'jsonpath={.status.desiredNumberScheduled} {.status.numberReady}']);
+    const [desired, ready] = ds.out.split(/\s+/).map(Number);
+    const trail = new TrailReader(t.store.client, t.target.bucket, t.target.prefix);
+    await trail.skipExisting();
+    const r = await kubectl(['get', 'secret', SENTINEL_NAME, '-n', PROC, '-o', 'name']);
+    const t0 = Date.now();
+    const found = await trail.find((x) => x.stage === 'ResponseComplete' && x.verb === 'get' && x.objectRef?.resource === 'secrets' && x.objectRef.name === SENTINEL_NAME && x.objectRef.namespace === PROC, 30_000);
+    const e = found.event;
+    const leaked = !!e && JSON.stringify(e).includes(SENTINEL);
+    const row = e ? JSON.stringify({ level: e.level, user: e.user?.username, verb: e.verb, ns: e.objectRef?.namespace, name: e.objectRef?.name, time: e.requestReceivedTimestamp, stored: found.object ? `s3://${t.target.bucket}/${found.object.key}` : undefined }) : '(not in the store)';
+    const ok = desired! > 0 && ready === desired && !!e && !!e.user?.username && !!e.requestReceivedTimestamp && !leaked;
+    return {
+      commands: [ds.shown, r.shown, `curl --aws-sigv4 aws:amz:us-east-1:s3 --user "$AK:$SK" '${t.store.hostUrl}/${t.target.bucket}?versions&prefix=${t.target.prefix}'  # then each new version, for the read's event`],
+      output: `shipper ${SHIPPER_NAMESPACE}/${SHIPPER_DAEMONSET}: ${ready}/${desired} ready\n${row}`,
+      ...verdict(ok, `the shipper runs on ${desired} node(s); the read is in the store after ${((found.at - t0) / 1000).toFixed(1)} s with identity and time, no secret value`, leaked ? 'the stored event holds the secret value' : !e ? `the read is not in s3://${t.target.bucket}/${t.target.prefix} within 30 s (shipper ${ready}/${desired} ready)` : `shipper ${ready}/${desired} ready, or the event lacks identity or time`),
+    };
+  };
 
   interface Np { metadata: { name: string }; spec: { podSelector?: { matchLabels?: Record<string, string> }; policyTypes?: string[]; ingress?: Rule[]; egress?: Rule[] } }
   interface Rule { from?: Peer[]; to?: Peer[]; ports?: Array<{ port?: number | string; protocol?: string }> }
@@ -273,21 +311,33 @@ export function assessorRows(env: AssessorEnv): { table: AssessorRow[]; failures
       id: 'table-10.3.3-shipping',
       guide: 'table 10.3.2: kubectl get daemonset fluentd-audit-shipper -n monitoring',
       requirement: '10.3.3',
-      control: 'audit logs promptly copied to a central store the cluster cannot rewrite',
-      correction: 'defects 6 and 20: the guide\'s fluentd ships nothing; log shipping is 10.3.3 (10.3.2 is protection)',
+      control: 'audit logs promptly copied to a central store the cluster cannot rewrite: the shipper runs, and this row\'s own audited read is in the store within 30 s',
+      correction: 'defects 6 and 20: the guide\'s fluentd ships nothing, and a running DaemonSet proves nothing about delivery; log shipping is 10.3.3 (10.3.2 is protection). The set ships with an OpenTelemetry Collector (manifests/cluster/50-audit-shipping.yaml) to an S3 Object Lock bucket (here the MinIO stand-in)',
       layer: 'audit',
       verdicts: ['logged', 'not-logged'],
-      run: () => notTested('this row is the guide\'s fluentd check (defect 6: it ships nothing); the set\'s own shipper (manifests/cluster/50-audit-shipping.yaml) is proven by audit-shipping.test.ts (live.audit.shipping, 10.3.3), not re-run as an assessor row'),
+      run: () => shipsARead(),
     },
     {
       id: 'table-10.5.1-retention',
       guide: 'table 10.5.1: curl .../_ilm/policy/k8s-pci-audit',
       requirement: '10.5.1',
-      control: '12 months of audit history, 3 readily available',
-      correction: 'defect 5: the local files are a buffer (about 1.1 GB), retention lives in the shipped store',
+      control: '12 months of audit history, 3 readily available: the store the shipper writes to keeps every object COMPLIANCE-locked for at least 365 days',
+      correction: 'defect 5: the local files are a buffer (about 1.1 GB), retention lives in the shipped store: its Object Lock default, not an index lifecycle policy (which an admin can shorten)',
       layer: 'audit',
       verdicts: ['logged', 'not-logged'],
-      run: () => notTested('retention is the store\'s: audit-shipping.test.ts proves COMPLIANCE >= 365 days on the stand-in store (live.audit.store, 10.5.1), not re-run as an assessor row; the local files are proven by live.audit.rotation (a forced rotation loses no event)'),
+      async run() {
+        const t = await trailTarget();
+        if ('reason' in t) return { commands: t.commands, output: '', verdict: 'fail', reason: t.reason };
+        const lock = await t.store.client.lockConfiguration(t.target.bucket).catch((e: Error) => e);
+        const days = lock instanceof Error || !lock ? 0 : (lock.days ?? 0) + (lock.years ?? 0) * 365;
+        const ok = !(lock instanceof Error) && !!lock?.enabled && lock.mode === 'COMPLIANCE' && days >= MIN_RETENTION_DAYS;
+        const said = lock instanceof Error ? lock.message : lock ? `Object Lock ${lock.enabled ? 'on' : 'off'}, default ${lock.mode ?? 'none'} ${days} days` : 'no Object Lock configuration';
+        return {
+          commands: [...t.commands, `curl --aws-sigv4 aws:amz:us-east-1:s3 --user "$AK:$SK" '${t.store.hostUrl}/${t.target.bucket}?object-lock'`],
+          output: `s3://${t.target.bucket}: ${said}`,
+          ...verdict(ok, `COMPLIANCE ${days} days by default on every object the shipper writes (per-object retention and tamper attempts: live.audit.store)`, `the trail bucket does not hold objects COMPLIANCE-locked for ${MIN_RETENTION_DAYS} days: ${said}`),
+        };
+      },
     },
   ];
 
@@ -383,11 +433,11 @@ export function assessorRows(env: AssessorEnv): { table: AssessorRow[]; failures
       id: 'failure-6-shipping',
       guide: 'failure 6: kubectl get pods -n monitoring -l app=fluentd-audit-shipper',
       requirement: '10.3.3',
-      control: 'recent audit events arrive in the external store',
-      correction: 'defect 6: the guide\'s shipper ships nothing',
+      control: 'recent audit events arrive in the external store: this check\'s own audited read is there within 30 s',
+      correction: 'defect 6: the guide\'s shipper ships nothing, and a Running pod proves nothing about delivery: look for a fresh event in the store',
       layer: 'audit',
       verdicts: ['logged', 'not-logged'],
-      run: () => notTested('the guide\'s fluentd pod check (defect 6); arrival in the external store is proven by audit-shipping.test.ts (a sentinel event within 30 s, live.audit.shipping), not re-run as an assessor row'),
+      run: () => shipsARead(),
     },
   ];
 
