@@ -18,17 +18,22 @@ export interface CniDisagreement {
  * two CNIs. The prediction is the same model's, so one side disagrees with it
  * too; listing the pair says the difference is the CNI's, not the set's.
  */
-export function cniDisagreements(results: readonly LiveResult[]): CniDisagreement[] {
+/** The same attempt (scenario, adversary, action) on each CNI that ran it, by attempt. */
+function byAttempt(results: readonly LiveResult[]): Map<string, Partial<Record<ComparedCni, LiveResult>>> {
   const by = new Map<string, Partial<Record<ComparedCni, LiveResult>>>();
   for (const r of results) {
-    if (!r.cni || r.status === 'skip') continue;
+    if (!r.cni) continue;
     const key = `${r.scenario} | ${r.adversary} | ${r.action}`;
     by.set(key, { ...by.get(key), [r.cni]: r });
   }
+  return by;
+}
+
+export function cniDisagreements(results: readonly LiveResult[]): CniDisagreement[] {
   const out: CniDisagreement[] = [];
-  for (const [key, v] of by) {
-    const { calico, cilium } = v;
-    if (!calico || !cilium) continue;
+  for (const [key, { calico, cilium }] of byAttempt(results)) {
+    // A skip is not a verdict: judged on one side only is a known difference (below), not a disagreement.
+    if (!calico || !cilium || calico.status === 'skip' || cilium.status === 'skip') continue;
     if (calico.observed === cilium.observed && calico.status === cilium.status) continue;
     out.push({ key, requirement: calico.requirement, verdicts: { calico: { status: calico.status, observed: calico.observed }, cilium: { status: cilium.status, observed: cilium.observed } } });
   }
@@ -50,15 +55,8 @@ export interface CniKnownDifference {
 }
 
 export function cniKnownDifferences(results: readonly LiveResult[]): CniKnownDifference[] {
-  const by = new Map<string, Partial<Record<ComparedCni, LiveResult>>>();
-  for (const r of results) {
-    if (!r.cni) continue;
-    const key = `${r.scenario} | ${r.adversary} | ${r.action}`;
-    by.set(key, { ...by.get(key), [r.cni]: r });
-  }
   const out: CniKnownDifference[] = [];
-  for (const [key, v] of by) {
-    const { calico, cilium } = v;
+  for (const [key, { calico, cilium }] of byAttempt(results)) {
     if (!calico || !cilium || (calico.status === 'skip') === (cilium.status === 'skip')) continue;
     const [judged, skipped] = calico.status === 'skip' ? [cilium, calico] : [calico, cilium];
     out.push({ key, requirement: judged.requirement, judgedOn: judged.cni as ComparedCni, verdict: { status: judged.status, observed: judged.observed }, skippedOn: skipped.cni as ComparedCni, reason: skipped.message });
